@@ -1,0 +1,606 @@
+"""Caption tracks: read every SRT, WebVTT or SBV file editors bring; write strict WebVTT.
+
+Reading is lenient (missing index lines, unpadded timestamps, `,` or `.` before the
+milliseconds, CR/CRLF line ends, `<font>` and `{\\an8}` tags, WebVTT headers and NOTE/STYLE
+blocks) because caption files come from many tools. Writing is strict, because a browser
+silently drops a whole track that its parser rejects.
+
+Errors (`CaptionError`) only for files that cannot be shown correctly: undecodable,
+unreadable timings, or no cues at all. Everything else is a warning with a line number.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+
+from clipportal.encoding import UnknownEncodingError, decode_text
+from clipportal.errors import CaptionError, Problem
+
+logger = logging.getLogger(__name__)
+
+CAPTION_EXTENSIONS = ("srt", "vtt", "sbv")
+MAX_CAPTION_BYTES = 16 * 1024 * 1024
+"""Caption files are kilobytes; anything this big is a wrong file, not captions."""
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+# BCP 47 (RFC 5646) without the grandfathered irregular tags.
+_LANG_TAG = re.compile(
+    r"""(?ix)
+    (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})   # language (with extlangs)
+    (?:-[a-z]{4})?                                 # script
+    (?:-(?:[a-z]{2}|\d{3}))?                       # region
+    (?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*            # variants
+    (?:-[a-wyz\d](?:-[a-z\d]{2,8})+)*              # extensions
+    (?:-x(?:-[a-z\d]{1,8})+)?                      # private use
+    |x(?:-[a-z\d]{1,8})+
+    """
+)
+
+# Hours are capped at 5 digits: an unbounded number could not become a float.
+_TS = r"(?:(\d{1,5}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d+))?"
+_TIMING = re.compile(rf"\s*{_TS}\s*-->\s*{_TS}(?:\s.*)?")
+_SBV_TS = r"(\d{1,5}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?"
+_SBV_TIMING = re.compile(rf"\s*{_SBV_TS}\s*,\s*{_SBV_TS}\s*")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")
+# Ruby readings (<rt>) would run into the base text once tags are gone; the base text is
+# what was said, so readings and their fallback parentheses (<rp>) are dropped.
+_RUBY_EXTRA = re.compile(r"<(rt|rp)\b[^<>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_MARKUP = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([\s./][^<>]*)?>|<\d[\d:.]*>")
+_ANY_TAG = re.compile(r"<[^<>]*>")
+_VTT_BLOCKS = re.compile(r"(?:NOTE|STYLE|REGION)(?:\s|$)")
+_KEPT_TAGS = frozenset("biu")
+
+_LABELS = {
+    "ja": "日本語",
+    "en": "English",
+    "ja-x-easy": "やさしい日本語",
+    "zh": "中文（簡体字）",
+    "zh-hans": "中文（簡体字）",
+    "zh-hant": "中文（繁體字）",
+    "ko": "한국어",
+    "pt": "Português",
+    "es": "Español",
+    "vi": "Tiếng Việt",
+}
+_TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One caption cue, cleaned: its text is a valid WebVTT cue payload."""
+
+    start: float
+    """Seconds."""
+    end: float
+    """Seconds."""
+    text: str
+    """Only <b>, <i>, <u> and <v Name> tags, balanced; other &, <, > escaped; lines by "\\n"."""
+    line: int
+    """1-based line of the cue's timing line in the source file."""
+
+    def plain_text(self) -> str:
+        """The words alone, one line, for transcripts and search (callers escape it)."""
+        return html.unescape(_ANY_TAG.sub("", self.text)).replace("\n", " ")
+
+
+@dataclass(frozen=True)
+class CaptionTrack:
+    """The cues of one caption file, for one clip in one language."""
+
+    slug: str
+    lang: str
+    """BCP 47 tag, e.g. "ja", "en", "ja-x-easy"."""
+    source: str
+    """Project-relative path with "/", for messages."""
+    cues: tuple[Cue, ...]
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _RawCue:
+    line: int
+    start: float
+    end: float
+    payload: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    cues: tuple[_RawCue, ...]
+    ignored: tuple[tuple[_Line, ...], ...]
+    bad_timings: tuple[_Line, ...]
+
+
+# ---------------------------------------------------------------------------- names
+
+
+def parse_caption_name(filename: str, site_lang: str) -> tuple[str, str, str] | None:
+    """`intro.ja.srt` -> ("intro", "ja", "srt"); `intro.srt` -> ("intro", site_lang, "srt").
+
+    None when the extension is not srt/vtt/sbv, the slug is not [a-z0-9][a-z0-9-]*,
+    or the language is not a BCP 47 tag.
+    """
+    stem, _, ext = PurePosixPath(filename.replace("\\", "/")).name.rpartition(".")
+    slug, dot, lang = stem.partition(".")
+    lang = _canonical_lang(lang) if dot else site_lang
+    if ext.lower() not in CAPTION_EXTENSIONS or not _SLUG.fullmatch(slug):
+        return None
+    return (slug, lang, ext.lower()) if _LANG_TAG.fullmatch(lang) else None
+
+
+def _canonical_lang(tag: str) -> str:
+    # RFC 5646 case conventions: "zh-hant-tw" -> "zh-Hant-TW"; private use stays lower.
+    parts = tag.split("-")
+    return "-".join(_canonical_subtag(part, i, parts) for i, part in enumerate(parts))
+
+
+def _canonical_subtag(part: str, index: int, parts: list[str]) -> str:
+    after_singleton = any(len(p) == 1 for p in parts[:index])
+    if index == 0 or after_singleton:
+        return part.lower()
+    if len(part) == 4 and part.isalpha():
+        return part.title()
+    return part.upper() if len(part) == 2 else part.lower()
+
+
+def language_label(lang: str) -> str:
+    """The name of a language in that language, for a <track label>; else the tag itself."""
+    key = lang.lower()
+    if key in _LABELS:
+        return _LABELS[key]
+    primary, *rest = key.split("-")
+    if "x" in rest or primary not in _LABELS:
+        return lang
+    return _LABELS["zh-hant"] if primary == "zh" and _is_traditional(rest) else _LABELS[primary]
+
+
+def _is_traditional(subtags: list[str]) -> bool:
+    return "hant" in subtags or (
+        "hans" not in subtags and bool(_TRADITIONAL_REGIONS.intersection(subtags))
+    )
+
+
+# -------------------------------------------------------------------------- reading
+
+
+def read_captions(
+    path: Path, source: str, slug: str, lang: str
+) -> tuple[CaptionTrack, list[Problem]]:
+    """Read an SRT, WebVTT or SBV file into a cleaned track, plus warnings.
+
+    Raises CaptionError when the file cannot be decoded or parsed well enough to show it.
+    """
+    text = _decode(_read_bytes(path, source), source, lang)
+    lines = _split_lines(text)
+    parsed = _parse(lines, _sniff(lines, path.suffix.lower().lstrip(".")))
+    _raise_for_timings(parsed, source)
+    cues, warnings = _clean_cues(parsed, source)
+    if not cues:
+        raise CaptionError(_no_cues(source, warnings))
+    return CaptionTrack(slug, lang, source, tuple(cues)), warnings
+
+
+def _read_bytes(path: Path, source: str) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_CAPTION_BYTES:
+            raise CaptionError(_problem(source, None, f"is {size} bytes, too big for captions"))
+        return path.read_bytes()
+    except OSError as err:
+        raise CaptionError(_problem(source, None, f"cannot be read: {err.strerror}")) from err
+
+
+def _decode(data: bytes, source: str, lang: str) -> str:
+    try:
+        text = decode_text(data, lang).text
+    except UnknownEncodingError as err:
+        raise CaptionError(
+            _problem(
+                source,
+                None,
+                f"cannot tell which text encoding it uses: {err}",
+                "save it as UTF-8 (メモ帳: 名前を付けて保存 → 文字コード「UTF-8」)",
+            )
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _split_lines(text: str) -> list[_Line]:
+    # Only CR, LF and CRLF end lines (as in WebVTT); str.splitlines would also split on
+    # form feeds and U+2028 and shift every line number after them.
+    return [_Line(i, line) for i, line in enumerate(_NEWLINE.split(text), start=1)]
+
+
+def _sniff(lines: list[_Line], extension: str) -> str:
+    first = next((line.text.strip() for line in lines if not _is_blank(line.text)), "")
+    if first.startswith("WEBVTT"):
+        return "vtt"
+    if any("-->" in line.text for line in lines):
+        return "vtt" if extension == "vtt" else "srt"
+    return "sbv" if any(_SBV_TIMING.fullmatch(line.text) for line in lines) else extension
+
+
+def _is_blank(text: str) -> bool:
+    return not _CONTROL.sub("", text).strip()
+
+
+def _blocks(lines: list[_Line]) -> Iterator[tuple[_Line, ...]]:
+    block: list[_Line] = []
+    for line in [*lines, _Line(0, "")]:
+        if not _is_blank(line.text):
+            block.append(line)
+        elif block:
+            yield tuple(block)
+            block = []
+
+
+def _parse(lines: list[_Line], kind: str) -> _Parsed:
+    cues: list[_RawCue] = []
+    ignored: list[tuple[_Line, ...]] = []
+    bad: list[_Line] = []
+    for index, block in enumerate(_blocks(lines)):
+        header = index == 0 and block[0].text.strip().startswith("WEBVTT")
+        block_cues, block_ignored, block_bad = _parse_block(block, kind, header)
+        cues += block_cues
+        ignored += [block_ignored] if block_ignored else []
+        bad += block_bad
+    return _Parsed(tuple(cues), tuple(ignored), tuple(bad))
+
+
+def _parse_block(
+    block: tuple[_Line, ...], kind: str, header: bool
+) -> tuple[list[_RawCue], tuple[_Line, ...], list[_Line]]:
+    starts = [i for i, line in enumerate(block) if _looks_like_timing(line.text, kind)]
+    if not starts:
+        silent = header or (kind == "vtt" and bool(_VTT_BLOCKS.match(block[0].text)))
+        return [], () if silent else block, []
+    ends = [_text_end(block, s) for s in starts[1:]] + [len(block)]
+    cues = [_raw_cue(block, s, e, kind) for s, e in zip(starts, ends, strict=True)]
+    lead = () if header else _leading_text(block[: starts[0]], kind)
+    return (
+        [c for c in cues if c],
+        lead,
+        [block[s] for s, c in zip(starts, cues, strict=True) if not c],
+    )
+
+
+def _looks_like_timing(text: str, kind: str) -> bool:
+    return bool(_SBV_TIMING.fullmatch(text)) if kind == "sbv" else "-->" in text
+
+
+def _text_end(block: tuple[_Line, ...], timing: int) -> int:
+    # Without the blank line between SRT cues, the number before a timing is its index.
+    return timing - 1 if block[timing - 1].text.strip().isdigit() else timing
+
+
+def _leading_text(lines: tuple[_Line, ...], kind: str) -> tuple[_Line, ...]:
+    # The line right before a timing is a cue id (an SRT index, any text in WebVTT).
+    if lines and (lines[-1].text.strip().isdigit() or kind == "vtt"):
+        return lines[:-1]
+    return lines
+
+
+def _raw_cue(block: tuple[_Line, ...], start: int, end: int, kind: str) -> _RawCue | None:
+    times = _parse_timing(block[start].text, kind)
+    if times is None:
+        return None
+    payload = tuple(line.text for line in block[start + 1 : end])
+    return _RawCue(block[start].number, times[0], times[1], payload)
+
+
+def _parse_timing(text: str, kind: str) -> tuple[float, float] | None:
+    match = (_SBV_TIMING if kind == "sbv" else _TIMING).fullmatch(text)
+    if match is None:
+        return None
+    start, end = _seconds(*match.groups()[:4]), _seconds(*match.groups()[4:8])
+    return None if start is None or end is None else (start, end)
+
+
+def _seconds(hours: str | None, minutes: str, seconds: str, fraction: str | None) -> float | None:
+    if int(minutes) > 59 or int(seconds) > 59:
+        return None
+    # The digits after the separator are a decimal fraction: "1,5" is 1.5 s, like "1,500".
+    millis = int((fraction or "").ljust(3, "0")[:3])
+    total = (int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)) * 1000 + millis
+    return total / 1000
+
+
+def _raise_for_timings(parsed: _Parsed, source: str) -> None:
+    if parsed.bad_timings:
+        raise CaptionError([_bad_timing(source, line) for line in parsed.bad_timings])
+
+
+def _bad_timing(source: str, line: _Line) -> Problem:
+    return _problem(
+        source,
+        line.number,
+        f"cannot read the cue timing {_snippet(line.text)!r}",
+        "write it as 00:01:02,500 --> 00:01:04,000 (SRT) or 00:01:02.500 --> 00:01:04.000",
+    )
+
+
+def _no_cues(source: str, warnings: list[Problem]) -> list[Problem]:
+    hint = "a caption file needs lines like 00:00:01,000 --> 00:00:03,000 followed by text"
+    # The first few warnings say why cues were dropped; a binary file would give hundreds.
+    return [_problem(source, None, "has no cues with text", hint), *warnings[:5]]
+
+
+# ------------------------------------------------------------------------- cleaning
+
+
+def _clean_cues(parsed: _Parsed, source: str) -> tuple[list[Cue], list[Problem]]:
+    warnings = [_ignored_warning(source, lines) for lines in parsed.ignored]
+    cues: list[Cue] = []
+    for raw in parsed.cues:
+        cue = Cue(raw.start, raw.end, clean_cue_text("\n".join(raw.payload)), raw.line)
+        problem = _drop_reason(cue, source)
+        cues += [] if problem else [cue]
+        warnings += [problem] if problem else []
+    return cues, sorted(warnings, key=lambda p: p.line or 0)
+
+
+def _ignored_warning(source: str, lines: tuple[_Line, ...]) -> Problem:
+    return _warning(
+        source,
+        lines[0].number,
+        f"text outside any cue was ignored: {_snippet(lines[0].text)!r}",
+        "put a timing line before it, or a blank line only between cues",
+    )
+
+
+def _drop_reason(cue: Cue, source: str) -> Problem | None:
+    if cue.end <= cue.start:
+        span = f"{_timestamp(cue.start)} --> {_timestamp(cue.end)}"
+        return _warning(source, cue.line, f"cue has no duration ({span}) and was dropped")
+    if not "".join(cue.plain_text().split()):
+        return _warning(source, cue.line, "cue has no text and was dropped")
+    return None
+
+
+def clean_cue_text(raw: str) -> str:
+    """Turn SRT/WebVTT cue text into a safe WebVTT payload (see `Cue.text`)."""
+    builder = _PayloadBuilder()
+    text = _RUBY_EXTRA.sub("", _ASS_OVERRIDE.sub("", raw))
+    position = 0
+    for match in _MARKUP.finditer(text):
+        builder.add_text(text[position : match.start()])
+        builder.add_tag(match)
+        position = match.end()
+    builder.add_text(text[position:])
+    return _tidy_lines(builder.finish())
+
+
+def _tidy_lines(text: str) -> str:
+    # A blank line would end the cue in WebVTT, so lines emptied by cleaning go.
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+
+
+class _PayloadBuilder:
+    """Collects cue text and keeps the kept tags balanced (a mutable helper, not data)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.open: list[str] = []
+
+    def add_text(self, text: str) -> None:
+        plain = _CONTROL.sub("", html.unescape(text).replace("\t", " "))
+        self.parts.append(_escape(plain))
+
+    def add_tag(self, match: re.Match[str]) -> None:
+        closing, name, rest = match.group(1), (match.group(2) or "").lower(), match.group(3)
+        if name == "br":
+            self.parts.append("\n")
+        elif closing:
+            self._close(name)
+        elif name in _KEPT_TAGS:
+            self._open(name, f"<{name}>")
+        elif name == "v":
+            self._open_voice(_voice_name(rest or ""))
+
+    def finish(self) -> str:
+        self.parts += [f"</{name}>" for name in reversed(self.open)]
+        self.open.clear()
+        return "".join(self.parts)
+
+    def _open(self, name: str, tag: str) -> None:
+        self.open.append(name)
+        self.parts.append(tag)
+
+    def _open_voice(self, speaker: str) -> None:
+        # WebVTT forbids a voice inside a voice and a voice without a name.
+        if speaker and "v" not in self.open:
+            self._open("v", f"<v {_escape(speaker)}>")
+
+    def _close(self, name: str) -> None:
+        # Closing an outer tag closes the ones opened inside it, so the result nests.
+        if name not in self.open:
+            return
+        while self.open:
+            inner = self.open.pop()
+            self.parts.append(f"</{inner}>")
+            if inner == name:
+                return
+
+
+def _voice_name(rest: str) -> str:
+    annotation = re.sub(r"^(?:\.[^\s.]*)*", "", rest)
+    return " ".join(_CONTROL.sub("", html.unescape(annotation)).split())
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ------------------------------------------------------------------------- checking
+
+
+def check_track(
+    track: CaptionTrack, duration: float | None, max_cps: float = 8.0
+) -> tuple[CaptionTrack, list[Problem]]:
+    """Warn about cue order, overlaps, reading speed and cues past the clip's end.
+
+    Cues starting at or after `duration` are dropped and cues ending after it trimmed;
+    the returned track is the one to publish.
+    """
+    problems = [*_order_problems(track), *_speed_problems(track, max_cps)]
+    cues, end_problems = _fit_to_duration(track, duration)
+    problems = sorted([*problems, *end_problems], key=lambda p: p.line or 0)
+    return replace(track, cues=tuple(cues)), problems
+
+
+def _order_problems(track: CaptionTrack) -> Iterator[Problem]:
+    for previous, cue in zip(track.cues, track.cues[1:], strict=False):
+        if cue.start < previous.start:
+            yield _warning(
+                track.source,
+                cue.line,
+                f"cue starts at {_timestamp(cue.start)}, before the cue above it "
+                f"(line {previous.line}, {_timestamp(previous.start)})",
+                "cues out of order are usually a typo in a timing",
+            )
+        elif cue.start < previous.end:
+            yield _warning(
+                track.source,
+                cue.line,
+                f"cue starts at {_timestamp(cue.start)} while the cue above it "
+                f"(line {previous.line}) is still shown until {_timestamp(previous.end)}",
+                "overlapping cues show two captions at once; end the first one earlier",
+            )
+
+
+def _speed_problems(track: CaptionTrack, max_cps: float) -> Iterator[Problem]:
+    for cue in track.cues:
+        speed = reading_speed(cue)
+        if speed > max_cps:
+            yield _warning(
+                track.source,
+                cue.line,
+                f"reading speed {speed:.1f} characters/second is above {max_cps:g}",
+                "show the cue longer, or split or shorten the text",
+            )
+
+
+def reading_speed(cue: Cue) -> float:
+    """Characters (without spaces) per second of display time."""
+    chars = len("".join(cue.plain_text().split()))
+    duration = cue.end - cue.start
+    return chars / duration if duration > 0 else math.inf
+
+
+def _fit_to_duration(
+    track: CaptionTrack, duration: float | None
+) -> tuple[list[Cue], list[Problem]]:
+    if duration is None:
+        return list(track.cues), []
+    cues: list[Cue] = []
+    problems: list[Problem] = []
+    for cue in track.cues:
+        fitted, problem = _fit_cue(cue, duration, track.source)
+        cues += [fitted] if fitted else []
+        problems += [problem] if problem else []
+    return cues, problems
+
+
+def _fit_cue(cue: Cue, duration: float, source: str) -> tuple[Cue | None, Problem | None]:
+    end = _timestamp(duration)
+    if cue.start >= duration:
+        message = f"cue starts at {_timestamp(cue.start)}, after the clip ends ({end}); dropped"
+        return None, _warning(source, cue.line, message, "check the timing or the video file")
+    if cue.end > duration:
+        message = f"cue ends at {_timestamp(cue.end)}, after the clip ends ({end}); trimmed"
+        return replace(cue, end=duration), _warning(source, cue.line, message)
+    return cue, None
+
+
+# -------------------------------------------------------------------------- writing
+
+
+def write_webvtt(cues: Sequence[Cue]) -> str:
+    """A WebVTT file that strict parsers accept: no header lines, ids t-<seconds>."""
+    ordered = sorted(_writable(cues), key=lambda c: _millis(c.start))
+    ids = _unique_ids(f"t-{_millis(c.start) // 1000}" for c in ordered)
+    blocks = [
+        _cue_block(cue_id, c.start, c.end, _payload(c.text))
+        for cue_id, c in zip(ids, ordered, strict=True)
+    ]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def chapters_webvtt(chapters: Sequence[tuple[float, float, str]]) -> str:
+    """A kind="chapters" WebVTT track from (start, end, title); titles are plain text."""
+    cues = [Cue(start, end, _chapter_title(title), 0) for start, end, title in chapters]
+    ordered = sorted(_writable(cues), key=lambda c: _millis(c.start))
+    blocks = [_cue_block(f"chapter-{i}", c.start, c.end, c.text) for i, c in enumerate(ordered, 1)]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def _chapter_title(title: str) -> str:
+    return _escape(" ".join(_CONTROL.sub("", title).split()))
+
+
+def _writable(cues: Sequence[Cue]) -> Iterator[Cue]:
+    # Strict parsers reject an end not after the start; sub-millisecond cues would round
+    # to exactly that, and NaN or negative times are not times.
+    for cue in cues:
+        finite = math.isfinite(cue.start) and math.isfinite(cue.end) and cue.start >= 0
+        if finite and _millis(cue.end) > _millis(cue.start):
+            yield cue
+
+
+def _cue_block(cue_id: str, start: float, end: float, text: str) -> str:
+    return f"{cue_id}\n{_timestamp(start)} --> {_timestamp(end)}\n{text}\n"
+
+
+def _payload(text: str) -> str:
+    # Defensive for cues built elsewhere: no blank lines, no "-->" inside the text.
+    return _tidy_lines(text.replace("-->", "--&gt;"))
+
+
+def _unique_ids(ids: Iterator[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique: list[str] = []
+    for cue_id in ids:
+        seen[cue_id] = seen.get(cue_id, 0) + 1
+        unique.append(cue_id if seen[cue_id] == 1 else f"{cue_id}-{seen[cue_id]}")
+    return unique
+
+
+def _millis(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _timestamp(seconds: float) -> str:
+    """HH:MM:SS.mmm, as WebVTT wants it."""
+    total = _millis(seconds)
+    hours, rest = divmod(total, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+# ------------------------------------------------------------------------- problems
+
+
+def _problem(source: str, line: int | None, message: str, hint: str = "") -> Problem:
+    return Problem(path=source, line=line, message=message, hint=hint)
+
+
+def _warning(source: str, line: int | None, message: str, hint: str = "") -> Problem:
+    return Problem(path=source, line=line, message=message, hint=hint, severity="warning")
+
+
+def _snippet(text: str) -> str:
+    text = _CONTROL.sub("", text).strip()
+    return text if len(text) <= 40 else text[:39] + "…"

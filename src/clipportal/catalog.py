@@ -1,0 +1,459 @@
+"""The clip catalog: `videos/*.yml`, the clips beside them and `captions/*`, validated as a
+whole so that every problem is reported at once, each with its file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from clipportal.captions import parse_caption_name
+from clipportal.errors import CatalogError, Problem
+from clipportal.paths import (
+    is_lfs_pointer,
+    is_readable_file,
+    is_valid_slug,
+    project_relative,
+    resolve_inside,
+)
+from clipportal.settings import Settings
+
+MAX_META_BYTES = 64 * 1024
+META_SUFFIXES = (".yml", ".yaml")
+NOT_VIDEO_SUFFIXES = {".yml", ".yaml", ".json", ".md", ".txt", ".srt", ".vtt", ".sbv", ""}
+ALLOWED_KEYS = (
+    "title", "topic", "description", "date", "speakers", "tags", "poster", "chapters", "video",
+)
+SCHEMA_HINT = "see src/clipportal/schema/clip.schema.json or the README's clip file reference"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start: float
+    """Seconds from the start of the clip."""
+    title: str
+
+
+@dataclass(frozen=True)
+class CaptionSource:
+    path: Path
+    source: str
+    """Project-relative path, for messages."""
+    lang: str
+    ext: str
+
+
+@dataclass(frozen=True)
+class Clip:
+    slug: str
+    title: str
+    topic: str
+    description: str
+    date: dt.date | None
+    speakers: tuple[str, ...]
+    tags: tuple[str, ...]
+    poster: float | None
+    chapters: tuple[Chapter, ...]
+    video: Path
+    """The source clip, resolved inside the project."""
+    video_source: str
+    meta_source: str
+    captions: tuple[CaptionSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    clips: tuple[Clip, ...]
+    warnings: tuple[Problem, ...] = ()
+
+    def by_topic(self, topic: str) -> tuple[Clip, ...]:
+        return tuple(c for c in self.clips if c.topic == topic)
+
+
+def load_catalog(root: Path, settings: Settings) -> Catalog:
+    """Load and validate every clip; raise CatalogError with all problems if any is an error."""
+    problems: list[Problem] = []
+    clips = [c for c in (_load_clip(p, root, settings, problems) for p in _meta_files(root)) if c]
+    captions = _load_caption_sources(root, settings, {c.slug for c in clips},
+                                     _slugs_with_meta(root), problems)
+    clips = [_with_captions(c, captions.get(c.slug, ())) for c in clips]
+    _check_duplicate_titles(clips, problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise CatalogError(problems)
+    ordered = sorted(clips, key=lambda c: (c.date or dt.date.min, c.slug), reverse=True)
+    return Catalog(tuple(ordered), tuple(problems))
+
+
+def _meta_files(root: Path) -> list[Path]:
+    videos = root / "videos"
+    if not videos.is_dir():
+        return []
+    return sorted(p for p in videos.iterdir() if p.suffix in META_SUFFIXES and p.is_file())
+
+
+def _slugs_with_meta(root: Path) -> set[str]:
+    return {p.stem for p in _meta_files(root)}
+
+
+def _with_captions(clip: Clip, captions: tuple[CaptionSource, ...]) -> Clip:
+    return Clip(**{**clip.__dict__, "captions": captions})
+
+
+class _Ctx:
+    """Problems for one clip file, with the line of each key for messages."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        self.lines: dict[str, int] = {}
+        self.failed = False
+
+    def error(self, message: str, hint: str, key: str | None = None,
+              line: int | None = None) -> None:
+        self.failed = True
+        at = line or (self.lines.get(key, 1) if key else 1)
+        self.problems.append(Problem(self.source, message, hint, at))
+
+    def warn(self, message: str, hint: str, key: str | None = None) -> None:
+        at = self.lines.get(key, 1) if key else 1
+        self.problems.append(Problem(self.source, message, hint, at, "warning"))
+
+
+def _load_clip(path: Path, root: Path, settings: Settings, problems: list[Problem]) -> Clip | None:
+    ctx = _Ctx(project_relative(root, path), problems)
+    slug = path.stem
+    if not is_valid_slug(slug):
+        ctx.error(f"'{path.name}' is not an allowed clip file name",
+                  "rename it to lower-case ASCII letters, digits and '-', e.g. flow-mapping-01.yml")
+    data = _parse_yaml(path, ctx)
+    if data is None:
+        return None
+    _check_keys(data, ctx)
+    clip = _build_clip(slug, data, root, settings, ctx)
+    return None if ctx.failed else clip
+
+
+def _parse_yaml(path: Path, ctx: _Ctx) -> dict[str, Any] | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        ctx.error(f"cannot read the file: {exc.strerror}", "check the file's permissions")
+        return None
+    if len(raw) > MAX_META_BYTES:
+        ctx.error(f"the file is {len(raw)} bytes; clip files are limited to {MAX_META_BYTES}",
+                  "keep long text out of the clip file")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        ctx.error("the file is not UTF-8 text", "save it as UTF-8 in your editor", line=line)
+        return None
+    return _compose(text, ctx)
+
+
+def _compose(text: str, ctx: _Ctx) -> dict[str, Any] | None:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        ctx.error(f"YAML syntax error: {exc.problem or exc.context}",
+                  "check indentation and quoting on this line (quote text containing ':' or '#')",
+                  line=line)
+        return None
+    except yaml.YAMLError as exc:
+        ctx.error(f"YAML error: {exc}", "check the file's syntax")
+        return None
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        ctx.error("the clip file must be a mapping of keys such as title: and topic:",
+                  "start from an example: title: …, topic: …")
+        return None
+    ctx.lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    return data
+
+
+def _check_keys(data: dict[str, Any], ctx: _Ctx) -> None:
+    for key in data:
+        if str(key) not in ALLOWED_KEYS:
+            close = _closest(str(key))
+            hint = (f"did you mean '{close}'?" if close
+                    else f"allowed keys: {', '.join(ALLOWED_KEYS)}")
+            ctx.error(f"unknown key '{key}'", hint, key=str(key))
+    for key in ("title", "topic"):
+        if key not in data:
+            ctx.error(f"missing required key '{key}'", f"add a line `{key}: …` ({SCHEMA_HINT})")
+
+
+def _closest(key: str) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(key, ALLOWED_KEYS, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _build_clip(slug: str, data: dict[str, Any], root: Path, settings: Settings,
+                ctx: _Ctx) -> Clip | None:
+    title = _text(data, "title", ctx, required=True)
+    topic = _text(data, "topic", ctx, required=True)
+    if topic and topic not in settings.topics:
+        ctx.error(f"unknown topic '{topic}'",
+                  f"use one of: {', '.join(settings.topics)} (topics are set in mkdocs.yml)",
+                  key="topic")
+    video, video_source = _resolve_video(slug, data, root, ctx)
+    clip = Clip(
+        slug=slug, title=title, topic=topic, description=_text(data, "description", ctx),
+        date=_date(data, ctx), speakers=_text_list(data, "speakers", ctx),
+        tags=_text_list(data, "tags", ctx), poster=_poster(data, ctx),
+        chapters=_chapters(data, ctx), video=video or root, video_source=video_source,
+        meta_source=ctx.source,
+    )
+    return clip if video else None
+
+
+def _text(data: dict[str, Any], key: str, ctx: _Ctx, required: bool = False) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        ctx.error(f"'{key}' must be text", f"write `{key}: …` on one line", key=key)
+        return ""
+    text = str(value).strip()
+    if required and not text:
+        ctx.error(f"'{key}' is empty", f"give the clip a {key}", key=key)
+    return text
+
+
+def _text_list(data: dict[str, Any], key: str, ctx: _Ctx) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    ):
+        ctx.error(f"'{key}' must be a list of words", f"write `{key}: [業務フロー, 所要時間]`",
+                  key=key)
+        return ()
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _date(data: dict[str, Any], ctx: _Ctx) -> dt.date | None:
+    value = data.get("date")
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    ctx.error(f"'date' must be a date like 2022-03-15, not '{value}'",
+              "write the date as YYYY-MM-DD", key="date")
+    return None
+
+
+def _poster(data: dict[str, Any], ctx: _Ctx) -> float | None:
+    value = data.get("poster")
+    if value is None:
+        return None
+    seconds = parse_time(value)
+    if seconds is None:
+        ctx.error(f"'poster' must be a time in seconds (e.g. 12.5) or m:ss, not '{value}'",
+                  "give the moment of the clip to show before it plays", key="poster")
+    return seconds
+
+
+_TIME_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+
+
+def parse_time(value: Any) -> float | None:
+    """Seconds from `12.5`, `"1:05"` or `"1:02:03"`; None when it is not a valid time.
+
+    YAML 1.1 reads an unquoted `1:05` as the sexagesimal integer 65, which is the same time.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+        return seconds if seconds >= 0 else None
+    except ValueError:
+        pass
+    match = _TIME_RE.match(text)
+    if not match:
+        return None
+    hours, minutes, secs = match.groups()
+    if (hours is not None and int(minutes) >= 60) or float(secs) >= 60:
+        return None
+    return int(hours or 0) * 3600 + int(minutes) * 60 + float(secs)
+
+
+def _chapters(data: dict[str, Any], ctx: _Ctx) -> tuple[Chapter, ...]:
+    value = data.get("chapters")
+    if value is None:
+        return ()
+    hint = 'write each chapter as `- {start: "1:05", title: 所要時間を測る}`'
+    if not isinstance(value, list):
+        ctx.error("'chapters' must be a list", hint, key="chapters")
+        return ()
+    chapters = [c for c in (_chapter(item, ctx, hint) for item in value) if c]
+    _check_chapter_order(chapters, ctx)
+    return tuple(chapters)
+
+
+def _chapter(item: Any, ctx: _Ctx, hint: str) -> Chapter | None:
+    if not isinstance(item, dict) or set(item) - {"start", "title"} or "start" not in item:
+        ctx.error("each chapter needs exactly 'start' and 'title'", hint, key="chapters")
+        return None
+    start = parse_time(item["start"])
+    title = item.get("title")
+    if start is None:
+        ctx.error(f"chapter time '{item['start']}' is not a time like 1:05", hint, key="chapters")
+        return None
+    if not isinstance(title, str | int | float) or not str(title).strip():
+        ctx.error("a chapter has no title", hint, key="chapters")
+        return None
+    return Chapter(start, str(title).strip())
+
+
+def _check_chapter_order(chapters: list[Chapter], ctx: _Ctx) -> None:
+    for before, after in itertools.pairwise(chapters):
+        if after.start <= before.start:
+            ctx.error(f"chapter '{after.title}' starts at {after.start:g} s, not after the "
+                      f"chapter before it ({before.start:g} s)",
+                      "list chapters in the order they appear in the clip", key="chapters")
+
+
+def _resolve_video(slug: str, data: dict[str, Any], root: Path,
+                   ctx: _Ctx) -> tuple[Path | None, str]:
+    given = data.get("video")
+    if given is not None:
+        return _given_video(given, root, ctx)
+    found = _videos_beside(root, slug)
+    if len(found) != 1:
+        what = "no video file" if not found else f"{len(found)} video files"
+        ctx.error(f"{what} named videos/{slug}.* found next to the clip file",
+                  "put exactly one clip next to it with the same name (e.g. "
+                  f"videos/{slug}.mp4), or name it with `video:`")
+        return None, ""
+    return _check_video_file(found[0], root, ctx, None)
+
+
+def _videos_beside(root: Path, slug: str) -> list[Path]:
+    return sorted(p for p in (root / "videos").glob(f"{glob_escape(slug)}.*")
+                  if p.suffix.lower() not in NOT_VIDEO_SUFFIXES and not p.is_dir())
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _given_video(given: Any, root: Path, ctx: _Ctx) -> tuple[Path | None, str]:
+    if not isinstance(given, str):
+        ctx.error("'video' must be a path such as videos/other-name.mov", "", key="video")
+        return None, ""
+    resolved = resolve_inside(root, given)
+    if resolved is None:
+        ctx.error(f"video path '{given}' is outside the project",
+                  "use a relative path inside the repository, e.g. videos/clip.mp4", key="video")
+        return None, ""
+    return _check_video_file(resolved, root, ctx, "video")
+
+
+def _check_video_file(path: Path, root: Path, ctx: _Ctx,
+                      key: str | None) -> tuple[Path | None, str]:
+    real = path.resolve()
+    if not real.is_relative_to(root.resolve()):
+        ctx.error(f"'{project_relative(root, path)}' is a link leading outside the project",
+                  "copy the clip into videos/ instead of linking to it", key=key)
+        return None, ""
+    source = project_relative(root, real)
+    if not is_readable_file(real):
+        ctx.error(f"video file '{source}' is missing or unreadable",
+                  "check the file name and that the file was added to the pull request", key=key)
+        return None, ""
+    if real.stat().st_size == 0:
+        ctx.error(f"video file '{source}' is empty (0 bytes)", "upload the clip again", key=key)
+        return None, ""
+    if is_lfs_pointer(real):
+        ctx.error(f"video file '{source}' is a Git LFS pointer, not the clip itself",
+                  "run `git lfs install && git lfs pull` to download the clips", key=key)
+        return None, ""
+    return real, source
+
+
+def _load_caption_sources(root: Path, settings: Settings, good: set[str], known: set[str],
+                          problems: list[Problem]) -> dict[str, tuple[CaptionSource, ...]]:
+    found: dict[str, list[CaptionSource]] = {}
+    for path, source in _caption_files(root):
+        parsed = parse_caption_name(path.name, settings.language)
+        if parsed is None:
+            problems.append(Problem(source, f"'{path.name}' is not a caption file name clipportal "
+                                    "understands", "name it <clip>.<language>.srt|vtt|sbv, e.g. "
+                                    "flow-mapping-01.ja.srt"))
+            continue
+        slug, lang, ext = parsed
+        if slug not in known:
+            problems.append(Problem(source, f"captions for a clip that does not exist ('{slug}')",
+                                    f"add videos/{slug}.yml or rename the caption file"))
+        elif slug in good:
+            found.setdefault(slug, []).append(CaptionSource(path.resolve(), source, lang, ext))
+    return {slug: _unique_langs(items, problems) for slug, items in found.items()}
+
+
+def _caption_files(root: Path) -> Iterator[tuple[Path, str]]:
+    folder = root / "captions"
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name.lower() in {"readme.md", "readme.txt"}:
+            continue
+        source = project_relative(root, path)
+        if not path.resolve().is_relative_to(root.resolve()):
+            continue
+        if path.is_file():
+            yield path, source
+
+
+def _unique_langs(items: list[CaptionSource],
+                  problems: list[Problem]) -> tuple[CaptionSource, ...]:
+    seen: dict[str, CaptionSource] = {}
+    for item in items:
+        if item.lang in seen:
+            problems.append(Problem(item.source, f"a second caption file for language "
+                                    f"'{item.lang}' (also {seen[item.lang].source})",
+                                    "keep one caption file per clip and language"))
+        else:
+            seen[item.lang] = item
+    return tuple(sorted(seen.values(), key=lambda c: c.lang))
+
+
+def _check_duplicate_titles(clips: list[Clip], problems: list[Problem]) -> None:
+    seen: dict[str, Clip] = {}
+    for clip in sorted(clips, key=lambda c: c.slug):
+        if clip.title in seen:
+            problems.append(Problem(clip.meta_source, f"the title '{clip.title}' is also used by "
+                                    f"{seen[clip.title].meta_source}",
+                                    "give each clip its own title", 1, "warning"))
+        seen.setdefault(clip.title, clip)
+
+
+def missing_site_captions(clip: Clip, language: str) -> Problem | None:
+    """A warning when a clip has no captions in the site language (viewers watch muted)."""
+    if any(c.lang == language for c in clip.captions):
+        return None
+    return Problem(clip.meta_source, f"no captions in the site language ({language})",
+                   f"add captions/{clip.slug}.{language}.srt so viewers can watch without sound",
+                   1, "warning")

@@ -1,0 +1,126 @@
+"""The `clipportal` command: build, check, serve, new. Exit 0 ok, 1 content or media errors,
+2 usage. User errors are printed as `path:line: message`, never as a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from clipportal import __version__
+from clipportal.errors import ClipportalError, Problem
+from clipportal.report import print_problems
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clipportal", description=(
+        "Turn a folder of short clips into a searchable static video portal."))
+    parser.add_argument("--version", action="version", version=f"clipportal {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="encode clips and build the site into DIR/build/site")
+    build.add_argument("dir", nargs="?", default=".", type=Path)
+    build.add_argument("--jobs", "-j", type=_positive_int, default=None,
+                       help="clips encoded at once (default: by CPU count)")
+    build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check = sub.add_parser("check", help="validate clips, files and captions without encoding")
+    check.add_argument("dir", nargs="?", default=".", type=Path)
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    serve = sub.add_parser("serve", help="live preview while editing clips and captions")
+    serve.add_argument("dir", nargs="?", default=".", type=Path)
+    serve.add_argument("--addr", default="127.0.0.1:8000", help="address to serve on")
+    new = sub.add_parser("new", help="write videos/<slug>.yml for a clip")
+    new.add_argument("video", type=Path)
+    new.add_argument("--topic", required=True)
+    new.add_argument("--title", required=True)
+    new.add_argument("--slug", help="ASCII name for the clip (default: from the file name)")
+    new.add_argument("--dir", default=".", type=Path, help="the portal project (default .)")
+    for command in (build, check, serve, new):
+        command.add_argument("--verbose", "-v", action="store_true")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s: %(message)s")
+    if args.command != "new" and not args.dir.is_dir():
+        print(f"clipportal: '{args.dir}' is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(_dispatch(args))
+    except ClipportalError as exc:
+        print_problems(exc.problems)
+        return EXIT_ERRORS
+    except KeyboardInterrupt:
+        print("clipportal: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "build":
+        return _build(args.dir.resolve(), args.jobs, args.strict)
+    if args.command == "check":
+        return _check(args.dir.resolve(), args.strict)
+    if args.command == "serve":
+        from clipportal.site import serve_site
+
+        serve_site(args.dir.resolve(), args.addr)
+        return EXIT_OK
+    from clipportal.newclip import write_new_clip
+
+    path = write_new_clip(args.dir.resolve(), args.video, args.topic, args.title, args.slug)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _fail_on(problems: list[Problem], strict: bool) -> bool:
+    return any(p.severity == "error" or strict for p in problems)
+
+
+def _check(root: Path, strict: bool) -> int:
+    from clipportal.check import check_project
+
+    started = time.monotonic()
+    problems = check_project(root)
+    print_problems(problems)
+    if _fail_on(problems, strict):
+        return EXIT_ERRORS
+    print(f"clipportal check: OK ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _build(root: Path, jobs: int | None, strict: bool) -> int:
+    from clipportal.cache import build_lock
+    from clipportal.catalog import load_catalog
+    from clipportal.pipeline import prepare
+    from clipportal.progress import ConsoleReporter, print_summary
+    from clipportal.settings import load_settings
+    from clipportal.site import build_site
+
+    started = time.monotonic()
+    with build_lock(root / "build"):
+        settings = load_settings(root)
+        catalog = load_catalog(root, settings)
+        reporter = ConsoleReporter()
+        prepared = prepare(root, settings, catalog, jobs, reporter)
+        print_problems(prepared.warnings)
+        if strict and prepared.warnings:
+            return EXIT_ERRORS
+        site = build_site(root, prepared, strict)
+    print_summary(prepared, reporter, time.monotonic() - started, site, root)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

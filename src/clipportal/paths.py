@@ -1,0 +1,54 @@
+"""Names and paths that come from pull requests: the only forms allowed, checked before any
+file is read or written."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
+
+
+def is_valid_slug(slug: str) -> bool:
+    """Slugs become URL and file names, so only lower-case ASCII letters, digits and '-'."""
+    return SLUG_RE.fullmatch(slug) is not None
+
+
+def resolve_inside(root: Path, relative: str) -> Path | None:
+    """`root/relative` with symlinks resolved, or None when it is absolute or leads outside root.
+
+    Checked on the resolved path so that `..` and symlinks pointing out are both caught.
+    """
+    if not relative or "\\" in relative or "\x00" in relative:
+        return None
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", relative):
+        return None
+    real_root = root.resolve()
+    candidate = (real_root / pure).resolve()
+    return candidate if candidate.is_relative_to(real_root) else None
+
+
+def project_relative(root: Path, path: Path) -> str:
+    """A path as the editor sees it in the repository: relative, with forward slashes."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def is_lfs_pointer(path: Path) -> bool:
+    """True for a Git LFS pointer file (a clone made without `git lfs pull`)."""
+    try:
+        if path.stat().st_size > 1024:
+            return False
+        with path.open("rb") as handle:
+            return handle.read(len(LFS_POINTER_PREFIX)) == LFS_POINTER_PREFIX
+    except OSError:
+        return False
+
+
+def is_readable_file(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.R_OK)

@@ -1,0 +1,206 @@
+"""The MkDocs plugin: a thin adapter that runs the core (catalog → media → pages) and hands
+MkDocs the generated pages and media files. `mkdocs build` and `clipportal build` give the
+same site; the CLI only adds a progress bar and prepares the media before MkDocs starts."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pathspec
+from markupsafe import escape
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from clipportal.catalog import load_catalog
+from clipportal.errors import ClipportalError
+from clipportal.pages import PagePaths, render_clip_page, render_home_section, render_topic_page
+from clipportal.pipeline import Prepared, PreparedClip, prepare
+from clipportal.search import SEARCH_PAGE, index_site, render_search_page
+from clipportal.settings import Settings, settings_from_mapping
+
+log = get_plugin_logger(__name__)
+PACKAGE = Path(__file__).parent
+ASSETS = ("assets/clipportal.css", "assets/clipportal.js")
+HOME_MARKER = "<!-- clipportal:home -->"
+
+
+class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
+    topics = c.Optional(c.Type(dict))
+    """Topic id → Japanese name, in display order (the four programme topics by default)."""
+    ladder = c.Optional(c.Type(list))
+    """Renditions: a list of {height, crf, maxrate_kbps, label}."""
+    preset = c.Optional(c.Type(str))
+    """x264 preset (default medium)."""
+    gop_seconds = c.Optional(c.Type((int, float)))
+    """Fixed keyframe interval in seconds (default 4)."""
+    audio_kbps = c.Optional(c.Type(int))
+    """AAC bitrate (default 96)."""
+    loudness_lufs = c.Optional(c.Type((int, float)))
+    """Integrated loudness target (default -16 LUFS)."""
+    poster_widths = c.Optional(c.Type(list))
+    """Poster widths for srcset (default 320, 640, 1280)."""
+    hls = c.Optional(c.Type(bool))
+    """Also write HLS playlists (default false)."""
+    max_duration_s = c.Optional(c.Type((int, float)))
+    """Longest clip accepted, in seconds (default 600)."""
+    max_source_mb = c.Optional(c.Type((int, float)))
+    """Largest source accepted, in MB (default 2048)."""
+    max_source_height = c.Optional(c.Type(int))
+    """Tallest source accepted, in pixels (default 4320)."""
+    max_cps = c.Optional(c.Type((int, float)))
+    """Caption reading-speed limit in characters per second (default 8)."""
+    jobs = c.Optional(c.Type(int))
+    """Clips encoded at once (default: by CPU count)."""
+
+
+class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped-call]
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.prepared: Prepared | None = None
+        """Set by the CLI when it has already prepared the media (with a progress bar)."""
+        self.settings: Settings | None = None
+        self.root = Path(".")
+        self.paths = PagePaths()
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        options = {k: v for k, v in self.config.items() if v is not None and k != "jobs"}
+        language = str(config.theme.get("language") or "ja")
+        try:
+            self.settings = settings_from_mapping({**options, "_language": language})
+        except ClipportalError as exc:
+            raise PluginError(str(exc)) from exc
+        self.root = Path(config.config_file_path or ".").resolve().parent
+        if Path(config.site_dir).resolve() == self.root / "site":  # MkDocs' default
+            config.site_dir = str(self.root / "build" / "site")
+        self.paths = PagePaths(config.use_directory_urls)
+        _configure_theme(config)
+        _configure_nav(config, self.settings)
+        return config
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        assert self.settings is not None
+        prepared = self.prepared or self._prepare()
+        self.prepared = None  # `mkdocs serve` rebuilds must look at the files again
+        self._current = prepared
+        _add_generated_pages(files, config, prepared, self.settings, self.paths)
+        _add_media(files, config, prepared)
+        _add_assets(files, config)
+        return files
+
+    def _prepare(self) -> Prepared:
+        assert self.settings is not None
+        try:
+            catalog = load_catalog(self.root, self.settings)
+            prepared = prepare(self.root, self.settings, catalog, self.config.jobs)
+        except ClipportalError as exc:
+            raise PluginError("clipportal found problems:\n" + str(exc)) from exc
+        for problem in prepared.warnings:
+            log.warning(problem.format())
+        return prepared
+
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig,
+                         files: Files) -> str:
+        if not page.is_homepage or page.file.generated_by:
+            return markdown
+        assert self.settings is not None
+        section = render_home_section(self.settings, self._current.clips, self.paths,
+                                      page.file.src_uri)
+        if HOME_MARKER in markdown:
+            return markdown.replace(HOME_MARKER, section, 1)
+        return f"{markdown}\n\n{section}"
+
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        try:
+            index_site(Path(config.site_dir), self.settings or Settings())
+        except ClipportalError as exc:
+            raise PluginError(str(exc)) from exc
+
+    def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
+        for folder in ("videos", "captions"):
+            if (self.root / folder).is_dir():
+                server.watch(str(self.root / folder))
+        return server
+
+
+def _configure_theme(config: MkDocsConfig) -> None:
+    """No third-party requests (Google Fonts) and our template overrides first."""
+    config.theme["font"] = False
+    overrides = str(PACKAGE / "overrides")
+    if overrides not in config.theme.dirs:
+        config.theme.dirs.insert(1 if config.theme.custom_dir else 0, overrides)
+    for asset in ASSETS:
+        target = config.extra_css if asset.endswith(".css") else config.extra_javascript
+        if asset not in [str(x) for x in target]:
+            target.append(asset)
+
+
+def _configure_nav(config: MkDocsConfig, settings: Settings) -> None:
+    """Without a hand-written nav: home, the topics, the docs pages and search; clip pages are
+    reached from topic pages (a nav of hundreds of clips helps nobody on a phone)."""
+    if config.nav is not None:
+        return
+    docs = sorted(p.relative_to(config.docs_dir).as_posix()
+                  for p in Path(config.docs_dir).rglob("*.md")) if Path(
+                      config.docs_dir).is_dir() else []
+    topics = [{str(escape(name)): PagePaths.topic(t)} for t, name in settings.topics.items()]
+    nav: list[Any] = ["index.md", {"トピック": topics}]
+    nav += [d for d in docs if d != "index.md"]
+    nav.append({"検索": SEARCH_PAGE})
+    config.nav = nav
+    if config.not_in_nav is None:
+        config.not_in_nav = pathspec.gitignore.GitIgnoreSpec.from_lines(["/clips/"])
+
+
+def _add_generated_pages(files: Files, config: MkDocsConfig, prepared: Prepared,
+                         settings: Settings, paths: PagePaths) -> None:
+    clips = prepared.clips
+    for topic, name in settings.topics.items():
+        in_topic = [c for c in clips if c.clip.topic == topic]
+        _add_text(files, config, PagePaths.topic(topic),
+                  render_topic_page(topic, name, in_topic, paths))
+        for item in in_topic:
+            _add_text(files, config, PagePaths.clip(item.clip.slug),
+                      render_clip_page(item, settings, in_topic, paths))
+    if files.get_file_from_path("index.md") is None:
+        _add_text(files, config, "index.md", "---\ntitle: ホーム\n---\n\n" + HOME_MARKER + "\n")
+    _add_text(files, config, SEARCH_PAGE, render_search_page(settings))
+
+
+def _add_text(files: Files, config: MkDocsConfig, src_uri: str, content: str) -> None:
+    existing = files.get_file_from_path(src_uri)
+    if existing is not None:
+        files.remove(existing)
+    files.append(File.generated(config, src_uri, content=content))
+
+
+def _add_media(files: Files, config: MkDocsConfig, prepared: Prepared) -> None:
+    for item in prepared.clips:
+        for name in _media_names(item):
+            files.append(File(name, str(item.cache_dir), config.site_dir,
+                              config.use_directory_urls, dest_uri=f"{item.media_dir}/{name}"))
+        for track in item.tracks:
+            files.append(File.generated(config, track.path, content=track.content))
+
+
+def _media_names(item: PreparedClip) -> list[str]:
+    media = item.media
+    names = [r["file"] for r in media["renditions"]]
+    names += [p[kind] for p in media["posters"] for kind in ("jpg", "webp")]
+    return [*names, media["storyboard"]["file"]]
+
+
+def _add_assets(files: Files, config: MkDocsConfig) -> None:
+    for asset in ASSETS:
+        if files.get_file_from_path(asset) is None:
+            files.append(File(asset, str(PACKAGE), config.site_dir, config.use_directory_urls))
+
+
+logging.getLogger("clipportal").setLevel(logging.INFO)

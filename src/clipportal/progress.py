@@ -1,0 +1,91 @@
+"""The terminal side of a build: a progress bar per clip and overall (fed by ffmpeg's
+`-progress` output), plain lines when not on a terminal (CI logs), and a summary table."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from clipportal.pipeline import Prepared
+
+
+class ConsoleReporter:
+    """Implements pipeline.Reporter on a rich console (stderr)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.interactive = self.console.is_terminal
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(), console=self.console, disable=not self.interactive,
+            transient=True)
+        self._lock = threading.Lock()
+        self._tasks: dict[str, TaskID] = {}
+        self._started: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+        self._overall: TaskID | None = None
+
+    def start(self, total: int) -> None:
+        self.progress.start()
+        self._overall = self.progress.add_task("動画 (clips)", total=max(total, 1))
+
+    def clip_started(self, slug: str, duration: float | None) -> None:
+        with self._lock:
+            self._started[slug] = time.monotonic()
+            self._tasks[slug] = self.progress.add_task(f"  {slug}", total=duration or 1)
+        if not self.interactive:
+            self.console.print(f"encoding {slug} ({duration or 0:.0f} s of video)")
+
+    def clip_progress(self, slug: str, seconds: float) -> None:
+        task = self._tasks.get(slug)
+        if task is not None:
+            self.progress.update(task, completed=seconds)
+
+    def clip_done(self, slug: str, manifest: dict[str, Any] | None) -> None:
+        with self._lock:
+            task = self._tasks.pop(slug, None)
+            if task is not None:
+                self.progress.remove_task(task)
+                self.seconds[slug] = time.monotonic() - self._started.get(slug, time.monotonic())
+        if self._overall is not None:
+            self.progress.advance(self._overall)
+        if manifest is None:
+            self.console.print(f"[red]failed[/red] {slug}")
+
+    def finish(self) -> None:
+        self.progress.stop()
+
+
+def print_summary(prepared: Prepared, reporter: ConsoleReporter, elapsed: float, site: Path,
+                  root: Path) -> None:
+    table = Table(title="clipportal build", title_justify="left")
+    for column in ("clip", "source", "seconds", *_rendition_names(prepared)):
+        table.add_column(column, justify="left" if column in {"clip", "source"} else "right")
+    names = _rendition_names(prepared)
+    for item in prepared.clips:
+        sizes = {r["name"]: f"{r['bytes'] / 1e6:.2f} MB" for r in item.media["renditions"]}
+        source = "cache" if item.media.get("from_cache") else "encoded"
+        took = reporter.seconds.get(item.clip.slug)
+        table.add_row(item.clip.slug, source, f"{took:.1f}" if took else "-",
+                      *(sizes.get(n, "-") for n in names))
+    reporter.console.print(table)
+    where = site.relative_to(root) if site.is_relative_to(root) else site
+    reporter.console.print(
+        f"{len(prepared.clips)} clips: {prepared.encoded} encoded, {prepared.cached} from cache; "
+        f"site in {where}/ ({elapsed:.1f} s). Open {where}/index.html or run "
+        "`clipportal serve`.")
+
+
+def _rendition_names(prepared: Prepared) -> list[str]:
+    names: list[str] = []
+    for item in prepared.clips:
+        for rendition in item.media["renditions"]:
+            if rendition["name"] not in names:
+                names.append(rendition["name"])
+    return names
