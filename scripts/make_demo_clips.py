@@ -29,7 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VIDEOS = ROOT / "videos"
 
-WIDTH, HEIGHT, FPS = 640, 360, 25
+WIDTH, HEIGHT, FPS = 1280, 720, 25
+S = WIDTH // 640
+"""Scale of the slide layout, which was designed at 640x360."""
 SAMPLE_RATE = 48000
 TONE_VOLUME = 0.03
 """Linear gain of the sine tone (about -30 dB): audible if you listen for it, never loud."""
@@ -243,14 +245,14 @@ def slide_filters(
     texts.update({f"s{index}-line{n}.txt": line for n, line in enumerate(slide.lines)})
     for name, text in texts.items():
         (workdir / name).write_text(text, encoding="utf-8")
-    filters = [drawtext(f"s{index}-title.txt", bold, 36, "96", start, end)]
+    filters = [drawtext(f"s{index}-title.txt", bold, 36 * S, str(96 * S), start, end)]
     for n, _ in enumerate(slide.lines):
         filters.append(
             drawtext(
                 f"s{index}-line{n}.txt",
                 regular,
-                26,
-                str(180 + 44 * n),
+                26 * S,
+                str((180 + 44 * n) * S),
                 start,
                 end,
                 color="white@0.92",
@@ -260,11 +262,11 @@ def slide_filters(
         drawtext(
             f"s{index}-page.txt",
             regular,
-            18,
-            "h-32",
+            18 * S,
+            f"h-{32 * S}",
             start,
             end,
-            x="w-text_w-24",
+            x=f"w-text_w-{24 * S}",
             color="white@0.85",
         )
     )
@@ -276,9 +278,10 @@ def video_filter(clip: Clip, workdir: Path, fonts: tuple[str, str]) -> str:
     topic = TOPICS[clip.topic]
     (workdir / "topic.txt").write_text(f"BPR研修 | {topic.label}", encoding="utf-8")
     filters = [
-        f"drawbox=x=0:y=0:w=iw:h=8:color={topic.accent}:t=fill",
-        "drawbox=x=0:y=ih-46:w=iw:h=46:color=black@0.25:t=fill",
-        drawtext("topic.txt", fonts[0], 18, "h-32", 0, clip.seconds, x="24", color="white@0.85"),
+        f"drawbox=x=0:y=0:w=iw:h={8 * S}:color={topic.accent}:t=fill",
+        f"drawbox=x=0:y=ih-{46 * S}:w=iw:h={46 * S}:color=black@0.25:t=fill",
+        drawtext("topic.txt", fonts[0], 18 * S, f"h-{32 * S}", 0, clip.seconds, x=str(24 * S),
+                 color="white@0.85"),
     ]
     for index, (slide, start) in enumerate(zip(clip.slides, clip.starts(), strict=True)):
         filters += slide_filters(slide, index, len(clip.slides), start, workdir, fonts)

@@ -9,6 +9,7 @@ from clipportal.captions import check_track, read_captions
 from clipportal.catalog import Catalog, Clip, load_catalog, missing_site_captions
 from clipportal.errors import ClipportalError, Problem
 from clipportal.media import Limits, limit_problems
+from clipportal.pipeline import reading_speed_limit
 from clipportal.probe import probe
 from clipportal.settings import Settings, load_settings
 
@@ -43,7 +44,8 @@ def check_clip(clip: Clip, settings: Settings) -> list[Problem]:
     for source in clip.captions:
         try:
             track, warnings = read_captions(source.path, source.source, clip.slug, source.lang)
-            problems += warnings + check_track(track, duration, settings.max_cps)[1]
+            limit = reading_speed_limit(source.lang, settings)
+            problems += warnings + check_track(track, duration, limit)[1]
         except ClipportalError as exc:
             problems += exc.problems
     missing = missing_site_captions(clip, settings.language)

@@ -4,6 +4,7 @@ collected and raised together at the end."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from clipportal.media import EncodeSettings, Limits, MediaJob, run_job
 from clipportal.settings import Settings
 
 log = logging.getLogger(__name__)
+CJK_LANGUAGES = {"ja", "zh", "ko"}
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _caption_tracks(clip: Clip, duration: float, settings: Settings, media_dir: 
             problems.extend(exc.problems)
             failed = True
             continue
-        track, more = check_track(track, duration, settings.max_cps)
+        track, more = check_track(track, duration, reading_speed_limit(source.lang, settings))
         problems.extend(warnings + more)
         is_site = source.lang == settings.language
         transcript = track.cues if is_site else transcript
@@ -217,8 +219,22 @@ def _caption_tracks(clip: Clip, duration: float, settings: Settings, media_dir: 
 
 
 def _caption_file(track: CaptionTrack, media_dir: str, default: bool) -> TrackFile:
+    content = write_webvtt(track.cues)
     return TrackFile("captions", track.lang, language_label(track.lang),
-                     f"{media_dir}/{track.lang}.vtt", write_webvtt(track.cues), default)
+                     _content_path(media_dir, track.lang, content), content, default)
+
+
+def _content_path(media_dir: str, stem: str, content: str) -> str:
+    """Track files live beside the media but are named by their own content, so a corrected
+    caption file gets a new URL even when the video (and its folder) is unchanged."""
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:8]
+    return f"{media_dir.rsplit('/', 1)[0]}/{stem}.{digest}.vtt"
+
+
+def reading_speed_limit(lang: str, settings: Settings) -> float:
+    """The configured limit is for Japanese-style scripts, where a character carries more; other
+    languages are read at about 20 characters per second (common subtitling guidance)."""
+    return settings.max_cps if lang.split("-")[0] in CJK_LANGUAGES else 20.0
 
 
 def _chapter_tracks(clip: Clip, duration: float, media_dir: str,
@@ -232,8 +248,9 @@ def _chapter_tracks(clip: Clip, duration: float, media_dir: str,
         return []
     ends = [c.start for c in inside[1:]] + [duration]
     triples = [(c.start, end, c.title) for c, end in zip(inside, ends, strict=True)]
-    return [TrackFile("chapters", "ja", "チャプター", f"{media_dir}/chapters.vtt",
-                      chapters_webvtt(triples))]
+    content = chapters_webvtt(triples)
+    return [TrackFile("chapters", "ja", "チャプター",
+                      _content_path(media_dir, "chapters", content), content)]
 
 
 def _storyboard_track(manifest: dict[str, Any], media_dir: str) -> TrackFile:

@@ -184,8 +184,8 @@ def _add_text(files: Files, config: MkDocsConfig, src_uri: str, content: str) ->
 def _add_media(files: Files, config: MkDocsConfig, prepared: Prepared) -> None:
     for item in prepared.clips:
         for name in _media_names(item):
-            files.append(File(name, str(item.cache_dir), config.site_dir,
-                              config.use_directory_urls, dest_uri=f"{item.media_dir}/{name}"))
+            files.append(File.generated(config, f"{item.media_dir}/{name}",
+                                        abs_src_path=str(item.cache_dir / name)))
         for track in item.tracks:
             files.append(File.generated(config, track.path, content=track.content))
 
