@@ -26,7 +26,7 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 class RangeHandler(SimpleHTTPRequestHandler):
     use_gzip = False
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def send_head(self):  # type: ignore[no-untyped-def]

@@ -55,6 +55,7 @@ _ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")
 _RUBY_EXTRA = re.compile(r"<(rt|rp)\b[^<>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _MARKUP = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([\s./][^<>]*)?>|<\d[\d:.]*>")
 _ANY_TAG = re.compile(r"<[^<>]*>")
+_INDEX = re.compile(r"[0-9]+")
 _VTT_BLOCKS = re.compile(r"(?:NOTE|STYLE|REGION)(?:\s|$)")
 _KEPT_TAGS = frozenset("biu")
 
@@ -200,12 +201,13 @@ def _read_bytes(path: Path, source: str) -> bytes:
             raise CaptionError(_problem(source, None, f"is {size} bytes, too big for captions"))
         return path.read_bytes()
     except OSError as err:
-        raise CaptionError(_problem(source, None, f"cannot be read: {err.strerror}")) from err
+        reason = err.strerror or type(err).__name__
+        raise CaptionError(_problem(source, None, f"cannot be read: {reason}")) from err
 
 
 def _decode(data: bytes, source: str, lang: str) -> str:
     try:
-        text = decode_text(data, lang).text
+        decoded = decode_text(data, lang)
     except UnknownEncodingError as err:
         raise CaptionError(
             _problem(
@@ -215,7 +217,8 @@ def _decode(data: bytes, source: str, lang: str) -> str:
                 "save it as UTF-8 (メモ帳: 名前を付けて保存 → 文字コード「UTF-8」)",
             )
         ) from None
-    return text.removeprefix("\ufeff")
+    logger.debug("%s: read as %s", source, decoded.encoding)
+    return decoded.text.removeprefix("\ufeff")
 
 
 def _split_lines(text: str) -> list[_Line]:
@@ -248,47 +251,53 @@ def _blocks(lines: list[_Line]) -> Iterator[tuple[_Line, ...]]:
 
 
 def _parse(lines: list[_Line], kind: str) -> _Parsed:
-    cues: list[_RawCue] = []
-    ignored: list[tuple[_Line, ...]] = []
-    bad: list[_Line] = []
-    for index, block in enumerate(_blocks(lines)):
-        header = index == 0 and block[0].text.strip().startswith("WEBVTT")
-        block_cues, block_ignored, block_bad = _parse_block(block, kind, header)
-        cues += block_cues
-        ignored += [block_ignored] if block_ignored else []
-        bad += block_bad
-    return _Parsed(tuple(cues), tuple(ignored), tuple(bad))
+    parts = [
+        _parse_block(block, kind, header=i == 0 and block[0].text.strip().startswith("WEBVTT"))
+        for i, block in enumerate(_blocks(lines))
+    ]
+    return _Parsed(
+        tuple(cue for part in parts for cue in part.cues),
+        tuple(lines for part in parts for lines in part.ignored),
+        tuple(line for part in parts for line in part.bad_timings),
+    )
 
 
-def _parse_block(
-    block: tuple[_Line, ...], kind: str, header: bool
-) -> tuple[list[_RawCue], tuple[_Line, ...], list[_Line]]:
+def _parse_block(block: tuple[_Line, ...], kind: str, header: bool) -> _Parsed:
     starts = [i for i, line in enumerate(block) if _looks_like_timing(line.text, kind)]
     if not starts:
-        silent = header or (kind == "vtt" and bool(_VTT_BLOCKS.match(block[0].text)))
-        return [], () if silent else block, []
+        return _Parsed((), () if _is_silent(block, kind, header) else (block,), ())
     ends = [_text_end(block, s) for s in starts[1:]] + [len(block)]
-    cues = [_raw_cue(block, s, e, kind) for s, e in zip(starts, ends, strict=True)]
+    found = [(block[s], _raw_cue(block, s, e, kind)) for s, e in zip(starts, ends, strict=True)]
     lead = () if header else _leading_text(block[: starts[0]], kind)
-    return (
-        [c for c in cues if c],
-        lead,
-        [block[s] for s, c in zip(starts, cues, strict=True) if not c],
+    return _Parsed(
+        tuple(cue for _, cue in found if cue),
+        (lead,) if lead else (),
+        tuple(line for line, cue in found if not cue),
     )
+
+
+def _is_silent(block: tuple[_Line, ...], kind: str, header: bool) -> bool:
+    # Header lines, NOTE/STYLE/REGION blocks and stray SRT index numbers are not text.
+    vtt_block = kind == "vtt" and bool(_VTT_BLOCKS.match(block[0].text))
+    return header or vtt_block or all(_is_index(line.text) for line in block)
 
 
 def _looks_like_timing(text: str, kind: str) -> bool:
     return bool(_SBV_TIMING.fullmatch(text)) if kind == "sbv" else "-->" in text
 
 
+def _is_index(text: str) -> bool:
+    return bool(_INDEX.fullmatch(text.strip()))
+
+
 def _text_end(block: tuple[_Line, ...], timing: int) -> int:
     # Without the blank line between SRT cues, the number before a timing is its index.
-    return timing - 1 if block[timing - 1].text.strip().isdigit() else timing
+    return timing - 1 if _is_index(block[timing - 1].text) else timing
 
 
 def _leading_text(lines: tuple[_Line, ...], kind: str) -> tuple[_Line, ...]:
     # The line right before a timing is a cue id (an SRT index, any text in WebVTT).
-    if lines and (lines[-1].text.strip().isdigit() or kind == "vtt"):
+    if lines and (_is_index(lines[-1].text) or kind == "vtt"):
         return lines[:-1]
     return lines
 

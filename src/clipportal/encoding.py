@@ -25,7 +25,7 @@ import charset_normalizer
 
 logger = logging.getLogger(__name__)
 
-MIN_SCORE = 0.6
+MIN_SCORE = 0.55
 """Below this average plausibility a decoding is not believed, even if it is the only one."""
 MARGIN = 0.2
 """The winner must beat every decoding that gives a different text by this much."""
@@ -46,9 +46,9 @@ _CP1252_LANGS = frozenset(
 )
 _LATIN_LANGS = _CP1252_LANGS | frozenset(["vi", "pl", "cs", "ro", "hu", "tr", "sw"])
 _CODEC_FAMILY = {"shift_jis": "cp932", "shift_jis_2004": "cp932", "shift_jisx0213": "cp932"}
-# Punctuation that real text of any language uses; mojibake produces other symbols.
-# (Latin-1 punctuation such as ¿ « ° counts as Latin script, see `_char_kind`.)
-_COMMON_PUNCT = frozenset("“”‘’–—…•€™")
+# Signs from U+2000 up (quotes, dashes, ※, →, ★, ♪, emoji) are normal in captions, except
+# these, which are what CP932 lead bytes look like when misread as CP1252.
+_MOJIBAKE_SIGNS = frozenset("‚„†‡‰‹›")
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _decode_utf16_without_bom(data: bytes) -> Decoded:
 
 def _candidates(data: bytes, lang: str) -> Iterator[_Candidate]:
     profile = _profile(lang)
-    for encoding in _codecs_for(lang):
+    for encoding in _codecs_for(data, lang):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
@@ -123,22 +123,37 @@ def _candidates(data: bytes, lang: str) -> Iterator[_Candidate]:
         yield _Candidate(encoding, text, score, score + bonus)
 
 
-def _codecs_for(lang: str) -> tuple[str, ...]:
-    # Japanese offices save in CP932 or EUC-JP, also for English captions; Western files
-    # from Windows tools are often CP1252 (curly quotes). Chinese and Korean legacy bytes
-    # often decode as EUC-JP too, so for those languages charset-normalizer decides.
+def _codecs_for(data: bytes, lang: str) -> tuple[str, ...]:
+    # Japanese offices save in CP932 or EUC-JP, also for English captions. Western files
+    # from Windows tools are often CP1252 (curly quotes), which decodes any bytes, so it
+    # only competes when the bytes are not UTF-8. Chinese and Korean legacy bytes often
+    # decode as EUC-JP too, so for those languages charset-normalizer decides.
     if _profile(lang) == "neutral":
         return ("utf-8",)
-    western = ("cp1252",) if _primary(lang) in _CP1252_LANGS else ()
-    return ("utf-8", *_JAPANESE_CODECS, *western)
+    western = _primary(lang) in _CP1252_LANGS and not _is_utf8(data)
+    return ("utf-8", *_JAPANESE_CODECS, *(("cp1252",) if western else ()))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _choose(data: bytes, lang: str) -> Decoded:
     ranked = sorted(_candidates(data, lang), key=lambda c: c.rank, reverse=True)
     if ranked and _is_confident(ranked):
         return Decoded(ranked[0].text, ranked[0].encoding)
-    close = [c for c in ranked if c.score >= MIN_SCORE and ranked[0].rank - c.rank < MARGIN]
-    return _ask_charset_normalizer(data, close, _profile(lang))
+    near = [c for c in ranked if ranked[0].rank - c.rank < MARGIN]
+    close = [c for c in near if c.score >= MIN_SCORE]
+    try:
+        return _ask_charset_normalizer(data, close, _profile(lang))
+    except UnknownEncodingError:
+        if len(near) < 2:
+            raise
+        raise UnknownEncodingError(_ambiguity(near)) from None
 
 
 def _is_confident(ranked: list[_Candidate]) -> bool:
@@ -159,7 +174,7 @@ def _ask_charset_normalizer(data: bytes, close: list[_Candidate], profile: str) 
     if chosen:
         return Decoded(chosen[0].text, chosen[0].encoding)
     if close:
-        raise UnknownEncodingError(_ambiguity(close))
+        raise UnknownEncodingError("charset-normalizer does not settle it")
     return _accept_guess(data, str(guess), guess.encoding, guess.chaos, profile)
 
 
@@ -175,11 +190,9 @@ def _accept_guess(data: bytes, text: str, encoding: str, chaos: float, profile: 
     return Decoded(text, encoding)
 
 
-def _ambiguity(close: list[_Candidate]) -> str:
-    if not close:
-        return "no Japanese or Unicode encoding gives readable text (mixed encodings?)"
-    names = " or ".join(c.encoding for c in close)
-    return f"it reads equally well as {names}"
+def _ambiguity(near: list[_Candidate]) -> str:
+    names = " or ".join(c.encoding for c in near)
+    return f"it reads about equally well (or badly) as {names}"
 
 
 def _family(encoding: str) -> str:
@@ -249,7 +262,7 @@ def _char_kind(ch: str) -> str:
         return _kanji_level(ch)
     if category[0] in "LMN" or "\u00a0" <= ch <= "\u00ff":
         return "letter"
-    return "punct" if ch in _COMMON_PUNCT else "symbol"
+    return "punct" if ch >= "\u2000" and ch not in _MOJIBAKE_SIGNS else "symbol"
 
 
 def _is_kana(ch: str) -> bool:

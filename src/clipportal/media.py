@@ -1,11 +1,16 @@
-"""Media jobs: one clip in, a verified cache entry out (rendition ladder, posters, storyboard).
+"""Media jobs: one clip in, a verified cache entry out (rendition ladder, posters, chapter
+thumbnails, storyboard, optional HLS).
 
 A `MediaJob` is a picklable description with no absolute paths; `run_job` turns it into a
-cache entry. All renditions and posters come from one ffmpeg pass (decode once, `split`).
+cache entry. Everything is decoded once: one ffmpeg pass normalises the picture (rotation,
+deinterlacing, constant frame rate, square pixels, 8-bit SDR) and `split`s it into every
+rendition and still. Loudness is measured in-process first (PyAV + ebur128) so the pass can
+apply one linear gain, which keeps speech dynamics intact (single-pass loudnorm pumps).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from dataclasses import asdict, dataclass, field
@@ -18,16 +23,35 @@ import ffmpeg
 from clipportal import __version__
 from clipportal.cache import MediaCache, job_key
 from clipportal.errors import MediaError, Problem
-from clipportal.probe import MediaFacts, probe
+from clipportal.hls import muxer_options, write_hls
+from clipportal.probe import HDR_TRANSFERS, Loudness, MediaFacts, measure_loudness, probe
 from clipportal.settings import Rendition, Settings
-from clipportal.tool import ProgressCallback, ffmpeg_exe, ffmpeg_version, run_ffmpeg
+from clipportal.tool import ProgressCallback, ffmpeg_exe, ffmpeg_version, has_filter, run_ffmpeg
 from clipportal.verify import verify_outputs
 
 log = logging.getLogger(__name__)
 MAX_FPS = 30
+STANDARD_RATES = tuple(Fraction(r) for r in (Fraction(24000, 1001), 24, 25,
+                                              Fraction(30000, 1001), 30, 50,
+                                              Fraction(60000, 1001), 60))
 STORYBOARD_COLUMNS = 10
 STORYBOARD_MAX_TILES = 100
 STORYBOARD_WIDTH = 160
+CHAPTER_WIDTH = 320
+CAP_RATIO = 1.2
+"""A rung taller than the source is kept at the source's height when the source is at least
+this much taller than the rung below (a 480p source gets 360p and 480p, not 360p alone)."""
+FALLBACK_DELAY_S = 100_000
+"""Added to the fallback frame's time so that any frame a still chose comes before it."""
+POSTER_SEARCH_S = 10.0
+"""How far past the automatic poster time to look for a frame that is not black."""
+BLACK_PERCENT = 98
+"""A frame with more near-black pixels than this is a fade or leader, never a poster."""
+STILL_FORMATS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("jpg", {"q:v": 4}), ("webp", {"c:v": "libwebp", "quality": 72}))
+TRUE_PEAK_DBTP = -1.5
+MAX_GAIN_DB = 30.0
+"""Louder than this would mostly raise noise: very quiet recordings stay somewhat quiet."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +64,12 @@ class EncodeSettings:
     audio_kbps: int
     loudness_lufs: float | None
     poster_widths: tuple[int, ...]
+    hls: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EncodeSettings:
         return cls(settings.ladder, settings.preset, settings.gop_seconds, settings.audio_kbps,
-                   settings.loudness_lufs, settings.poster_widths)
+                   settings.loudness_lufs, settings.poster_widths, settings.hls)
 
 
 @dataclass(frozen=True)
@@ -84,6 +109,9 @@ def limit_problems(source: str, facts: MediaFacts, limits: Limits) -> list[Probl
 
 @dataclass(frozen=True)
 class MediaJob:
+    """Everything needed to turn one source into a cache entry: picklable, no absolute paths
+    (it can run in another process or on another machine with the cache on shared storage)."""
+
     slug: str
     source: str
     """Project-relative path of the source clip."""
@@ -92,10 +120,22 @@ class MediaJob:
     poster: float | None = None
     """Asked poster time in seconds (None: choose automatically)."""
     limits: Limits = field(default_factory=Limits)
+    chapter_times: tuple[float, ...] = ()
+    """Chapter start times in seconds; each gets a thumbnail."""
 
-    def key(self) -> str:
-        return job_key("media", __version__, ffmpeg_version(), self.source_sha256,
-                       asdict(self.encode), self.poster)
+    def key(self, tool_version: str | None = None) -> str:
+        return job_key("media", __version__, tool_version or ffmpeg_version(),
+                       self.source_sha256, asdict(self.encode), self.poster,
+                       list(self.chapter_times))
+
+
+@dataclass(frozen=True)
+class Storyboard:
+    interval: float
+    tiles: int
+    rows: int
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)
@@ -109,29 +149,63 @@ class Plan:
     fps: Fraction
     has_audio: bool
     warnings: tuple[str, ...] = field(default=())
+    automatic_poster: bool = True
+    deinterlace: bool = False
+    tonemap: bool = False
+    gain_db: float | None = None
+    """Linear loudness gain; None keeps the source level."""
+    limit_peaks: bool = False
+    chapters: tuple[float, ...] = ()
+    chapter_size: tuple[int, int] = (CHAPTER_WIDTH, 180)
+    storyboard: Storyboard = Storyboard(1.0, 1, 1, STORYBOARD_WIDTH, 90)
+    work_size: tuple[int, int] = (0, 0)
+    """The size the picture is normalised to before `split`: the largest output."""
 
 
-def plan_job(job: MediaJob, facts: MediaFacts) -> Plan:
-    """Decide renditions, poster and frame rate; never upscale."""
-    if facts.video is None:
-        raise MediaError(Problem(job.source, "the file has no video stream",
+def plan_job(job: MediaJob, facts: MediaFacts, loudness: Loudness | None = None,
+             can_tonemap: bool = False) -> Plan:
+    """Decide renditions, stills, frame rate and filters; never upscale."""
+    video = facts.video
+    if video is None:
+        raise MediaError(Problem(job.source, "the file has sound but no picture" if facts.audio
+                                 else "the file has no video stream",
                                  "export the clip again with its picture (audio-only files "
                                  "are not supported)"))
-    width, height = facts.video.display_size
+    width, height = video.display_size
     if width < 16 or height < 16:
         raise MediaError(Problem(job.source, f"the picture size {width}×{height} is not usable",
                                  "export the clip again at a normal size"))
     rungs = _rungs(job.encode.ladder, width, height)
-    warnings = ["HDR source: colours are converted to SDR without tone mapping"] \
-        if facts.video.hdr else []
-    poster_time, poster_note = _poster_time(job.poster, facts.duration)
-    warnings += [poster_note] if poster_note else []
-    return Plan(rungs, poster_time, _poster_sizes(job.encode.poster_widths, width, height),
-                _cfr_rate(facts.video.fps), facts.audio is not None, tuple(warnings))
+    posters = _poster_sizes(job.encode.poster_widths, width, height)
+    picture_end = min(video.duration, facts.duration) if math.isfinite(video.duration) \
+        else facts.duration
+    poster_time, poster_note = _poster_time(job.poster, picture_end)
+    gain, limit = _gain(job.encode.loudness_lufs, loudness)
+    tonemap = video.hdr and can_tonemap
+    warnings = [_hdr_note(video.transfer, tonemap)] if video.hdr else []
+    return Plan(
+        renditions=rungs, poster_time=poster_time, poster_sizes=posters,
+        fps=_cfr_rate(video.fps), has_audio=facts.audio is not None,
+        warnings=tuple(warnings + ([poster_note] if poster_note else [])),
+        automatic_poster=job.poster is None, deinterlace=video.interlaced, tonemap=tonemap,
+        gain_db=gain, limit_peaks=limit,
+        chapters=_chapters(job.chapter_times, facts.duration, picture_end),
+        chapter_size=_scaled_width(width, height, CHAPTER_WIDTH),
+        storyboard=_storyboard(facts.duration, rungs[0][1], rungs[0][2]),
+        work_size=max([(w, h) for _, w, h in rungs] + list(posters)))
+
+
+def _hdr_note(transfer: int, tonemap: bool) -> str:
+    kind = HDR_TRANSFERS.get(transfer, "HDR")
+    if tonemap:
+        return f"HDR source ({kind}): tone-mapped to SDR; colours may differ from the original"
+    return (f"HDR source ({kind}): converted to 8-bit without tone mapping (this ffmpeg has no "
+            "zscale filter); colours may look washed out on some phones")
 
 
 def _even(value: float) -> int:
-    return max(2, int(value) // 2 * 2)
+    """The nearest even number (H.264 4:2:0 needs even sizes), at least 2."""
+    return max(2, round(value / 2) * 2)
 
 
 def _scaled(width: int, height: int, short_side: int) -> tuple[int, int]:
@@ -141,80 +215,169 @@ def _scaled(width: int, height: int, short_side: int) -> tuple[int, int]:
     return _even(short_side), _even(height * short_side / width)
 
 
+def _scaled_width(width: int, height: int, target: int) -> tuple[int, int]:
+    target = min(target, width)
+    return _even(target), _even(target * height / width)
+
+
 def _rungs(ladder: tuple[Rendition, ...], width: int,
            height: int) -> tuple[tuple[Rendition, int, int], ...]:
     short = min(width, height)
     fitting = [r for r in ladder if r.height <= short]
     if not fitting:  # smaller than the lowest rung: one rendition at the source size
-        low = ladder[0]
-        return ((Rendition(f"{_even(short)}p", _even(short), low.crf, low.maxrate_kbps,
-                           low.label), *_scaled(width, height, short)),)
+        return ((_capped(ladder[0], short), *_scaled(width, height, short)),)
+    taller = [r for r in ladder if r.height > short]
+    if taller and short >= fitting[-1].height * CAP_RATIO:
+        fitting.append(_capped(taller[0], short))
     return tuple((r, *_scaled(width, height, r.height)) for r in fitting)
+
+
+def _capped(rung: Rendition, short: int) -> Rendition:
+    """`rung` at the source's own height (rounded down to even): same quality settings."""
+    height = max(2, short // 2 * 2)
+    return Rendition(f"{height}p", height, rung.crf, rung.maxrate_kbps, rung.label)
 
 
 def _poster_sizes(widths: tuple[int, ...], width: int, height: int) -> tuple[tuple[int, int], ...]:
     usable = [w for w in widths if w <= width] or [width]
-    return tuple((_even(w), _even(w * height / width)) for w in usable)
+    return tuple(_scaled_width(width, height, w) for w in usable)
 
 
 def _poster_time(asked: float | None, duration: float) -> tuple[float, str]:
     if not math.isfinite(duration) or duration <= 0:
         return 0.0, ""
+    automatic = round(min(duration * 0.3, max(0.0, duration - 3.0)), 3)
     if asked is None:
-        return round(min(duration * 0.3, max(0.0, duration - 3.0)), 3), ""
-    if asked < duration - 0.1:
+        return automatic, ""
+    if 0 <= asked < duration - 0.1:
         return asked, ""
-    fallback = round(max(0.0, duration * 0.3), 3)
-    return fallback, f"poster time {asked:g} s is past the end ({duration:.1f} s); used {fallback:g} s"
+    return automatic, (f"poster time {asked:g} s is past the end of the picture "
+                       f"({duration:.1f} s); used {automatic:g} s instead")
 
 
 def _cfr_rate(fps: float) -> Fraction:
-    """A constant output rate: the source's, capped at 30 fps (phones, data), 25 if unknown."""
+    """A constant output rate near the source's: snapped to a standard rate (VFR phone clips
+    average 29.6 fps and mean 29.97), halved down to at most 30 fps (phones, data)."""
     if not math.isfinite(fps) or fps <= 1:
         return Fraction(25)
-    rate = Fraction(fps).limit_denominator(1001)
+    rate = min(STANDARD_RATES, key=lambda r: abs(float(r) - fps))
+    if abs(float(rate) - fps) > 0.03 * fps:
+        rate = Fraction(max(2, round(fps * 2)), 2)
     while rate > MAX_FPS:
         rate /= 2
     return rate
 
 
-def build_command(job: MediaJob, facts: MediaFacts, plan: Plan, source: Path,
-                  out: Path) -> list[str]:
-    """ffmpeg arguments (without the binary) for the single decode-once pass."""
+def _gain(target: float | None, loudness: Loudness | None) -> tuple[float | None, bool]:
+    """One linear gain to the target loudness; peaks it would push over the ceiling are
+    caught by a limiter instead of lowering the whole clip."""
+    if target is None or loudness is None:
+        return None, False
+    gain = round(min(MAX_GAIN_DB, target - loudness.integrated), 2)
+    return gain, loudness.true_peak + gain > TRUE_PEAK_DBTP
+
+
+def _chapters(times: tuple[float, ...], duration: float,
+              picture_end: float) -> tuple[float, ...]:
+    """A thumbnail time inside each chapter: 1 s in (past a cut or fade), or halfway when the
+    chapter is shorter than 2 s; never past the last picture (the sound may run longer)."""
+    inside = sorted(t for t in times if 0 <= t < duration)
+    ends = [*inside[1:], duration] if inside else []
+    return tuple(round(min(t + min(1.0, (end - t) / 2), max(0.0, picture_end - 0.1)), 3)
+                 for t, end in zip(inside, ends, strict=True))
+
+
+def _storyboard(duration: float, width: int, height: int) -> Storyboard:
+    interval = max(1.0, math.ceil(duration / STORYBOARD_MAX_TILES)) \
+        if math.isfinite(duration) else 1.0
+    tiles = max(1, min(STORYBOARD_MAX_TILES, math.ceil(duration / interval)))
+    return Storyboard(interval, tiles, math.ceil(tiles / STORYBOARD_COLUMNS),
+                      STORYBOARD_WIDTH, _even(STORYBOARD_WIDTH * height / width))
+
+
+def build_command(job: MediaJob, facts: MediaFacts, plan: Plan, source: Path, out: Path,
+                  stills: bool = True) -> list[str]:
+    """ffmpeg arguments (without the binary) for the single decode-once pass; `stills=False`
+    leaves out posters, storyboard and chapter thumbnails (the benchmark's separate runs)."""
     assert facts.video is not None
     stream = ffmpeg.input(str(source))
-    video = _normalised_video(stream[f"v:{facts.video.index}"], facts, plan)
-    branches = video.filter_multi_output("split", len(plan.renditions) + 1)
-    audios = _audio_branches(stream, facts, job.encode, len(plan.renditions))
+    video = _normalised_video(stream[f"v:{facts.video.index}"], plan)
+    count = len(plan.renditions) + (3 + len(plan.chapters) if stills else 0)
+    split = video.filter_multi_output("split", count) if count > 1 else None
+    branches = [split[i] for i in range(count)] if split is not None else [video]
+    audios = _audio_branches(stream, facts, plan, len(plan.renditions))
     outputs = [
-        _rendition_output(branches[i].filter("scale", w, h, flags="bicubic"),
-                          audios[i] if audios else None, out / f"{r.name}.mp4", r, job, plan)
+        _rendition_output(branches[i].filter("scale", w, h), audios[i] if audios else None,
+                          out / f"{r.name}.mp4", r, job.encode, plan)
         for i, (r, w, h) in enumerate(plan.renditions)
     ]
-    outputs += _poster_outputs(branches[len(plan.renditions)], plan, job.poster is None, out)
+    if stills:
+        outputs += _still_branches(branches[len(plan.renditions):], plan, out)
     args: list[str] = ffmpeg.merge_outputs(*outputs).compile(cmd=ffmpeg_exe())
     return args[1:]
 
 
-def _normalised_video(video: Any, facts: MediaFacts, plan: Plan) -> Any:
-    """Deinterlace flagged frames, constant frame rate, square pixels, 8-bit 4:2:0."""
-    assert facts.video is not None
-    width, height = facts.video.display_size
-    return (video.filter("bwdif", mode="send_frame", deint="interlaced")
-            .filter("fps", fps=str(plan.fps))
-            .filter("scale", _even(width), _even(height))
-            .filter("setsar", 1)
-            .filter("format", "yuv420p"))
+def _still_branches(branches: list[Any], plan: Plan, out: Path) -> list[Any]:
+    """Posters, storyboard and chapter thumbnails. Each still that picks its frame by time
+    falls back to the clip's first frame when its time yields none (an all-black search
+    window, a picture that ends before the sound): an output that gets no frame at all makes
+    ffmpeg fail (libwebp), so there must always be one."""
+    poster, storyboard, first, *chapters = branches
+    firsts = _first_frame_copies(first, 1 + len(chapters))
+    outputs = _poster_outputs(poster, firsts[0], plan, out)
+    outputs.append(_storyboard_output(storyboard, plan.storyboard, out))
+    for i, (branch, time) in enumerate(zip(chapters, plan.chapters, strict=True)):
+        outputs += _chapter_outputs(branch, firsts[1 + i], time, i + 1, plan, out)
+    return outputs
 
 
-def _audio_branches(stream: Any, facts: MediaFacts, encode: EncodeSettings,
-                    count: int) -> list[Any]:
+def _first_frame_copies(video: Any, count: int) -> list[Any]:
+    """The first frame, stamped far in the future so that `interleave` (which passes frames
+    in time order) only lets it through when the still's own choice gave nothing."""
+    first = video.trim(end_frame=1).filter("setpts", f"PTS+{FALLBACK_DELAY_S}/TB")
+    if count == 1:
+        return [first]
+    split = first.filter_multi_output("split", count)
+    return [split[i] for i in range(count)]
+
+
+def _or_fallback(chosen: Any, fallback: Any, size: tuple[int, int]) -> Any:
+    both = [chosen, fallback.filter("scale", size[0], size[1])]
+    return ffmpeg.filter(both, "interleave", nb_inputs=2).trim(end_frame=1)
+
+
+def _normalised_video(video: Any, plan: Plan) -> Any:
+    """Deinterlace, constant frame rate, square pixels at the largest output size, 8-bit SDR
+    4:2:0: done once, before `split`, so every output shares the work. ffmpeg has already
+    applied any rotation (autorotate) before the graph."""
+    if plan.deinterlace:  # one frame per frame: 50i becomes 25p, not 50p
+        video = video.filter("bwdif", mode="send_frame", parity="auto", deint="all")
+    video = video.filter("fps", fps=str(plan.fps))
+    video = video.filter("scale", plan.work_size[0], plan.work_size[1]).filter("setsar", 1)
+    if plan.tonemap:
+        video = _tonemapped(video)
+    return video.filter("format", "yuv420p")
+
+
+def _tonemapped(video: Any) -> Any:
+    """HDR (PQ or HLG, BT.2020) to SDR BT.709 with Hable's curve, through linear light."""
+    return (video.filter("zscale", t="linear", npl=100, pin="bt2020", min="bt2020nc")
+            .filter("format", "gbrpf32le")
+            .filter("zscale", p="bt709")
+            .filter("tonemap", tonemap="hable", desat=0)
+            .filter("zscale", t="bt709", m="bt709", r="tv"))
+
+
+def _audio_branches(stream: Any, facts: MediaFacts, plan: Plan, count: int) -> list[Any]:
+    """48 kHz stereo (5.1 is downmixed, mono doubled), at the measured gain."""
     if facts.audio is None:
         return []
-    audio = stream[f"a:{facts.audio.index}"]
-    if encode.loudness_lufs is not None:
-        audio = audio.filter("loudnorm", I=encode.loudness_lufs, TP=-1.5, LRA=11)
-    audio = audio.filter("aresample", 48000).filter("aformat", channel_layouts="stereo")
+    audio = (stream[f"a:{facts.audio.index}"].filter("aresample", 48000)
+             .filter("aformat", sample_fmts="fltp", channel_layouts="stereo"))
+    if plan.gain_db is not None:
+        audio = audio.filter("volume", f"{plan.gain_db:.2f}dB")
+    if plan.limit_peaks:  # level=0: a limiter only, not ffmpeg's default auto-levelling
+        audio = audio.filter("alimiter", limit=f"{10 ** (TRUE_PEAK_DBTP / 20):.4f}", level=0)
     if count == 1:
         return [audio]
     split = audio.filter_multi_output("asplit", count)
@@ -222,52 +385,72 @@ def _audio_branches(stream: Any, facts: MediaFacts, encode: EncodeSettings,
 
 
 def _rendition_output(video: Any, audio: Any | None, path: Path, rung: Rendition,
-                      job: MediaJob, plan: Plan) -> Any:
-    gop = max(1, round(float(plan.fps) * job.encode.gop_seconds))
+                      encode: EncodeSettings, plan: Plan) -> Any:
+    # the same fixed GOP (no scene-cut keyframes) in every rung: renditions switch cleanly
+    # and HLS segments line up
+    gop = max(1, round(float(plan.fps) * encode.gop_seconds))
     options: dict[str, Any] = {
-        "c:v": "libx264", "profile:v": "high", "preset": job.encode.preset, "crf": rung.crf,
+        "c:v": "libx264", "profile:v": "high", "preset": encode.preset, "crf": rung.crf,
         "maxrate": f"{rung.maxrate_kbps}k", "bufsize": f"{rung.bufsize_kbps}k",
         "g": gop, "keyint_min": gop, "sc_threshold": 0, "pix_fmt": "yuv420p",
-        "movflags": "+faststart", "map_metadata": -1, "metadata:s:v:0": "rotate=0",
+        "movflags": "+faststart", "map_metadata": -1, "map_chapters": -1,
     }
+    if encode.hls:  # the same file, fragmented per GOP, plus a byte-range playlist
+        del options["movflags"]
+        path, hls_options = muxer_options(path.parent, rung.name, encode.gop_seconds)
+        options.update(hls_options)
     if audio is not None:
-        options.update({"c:a": "aac", "b:a": f"{job.encode.audio_kbps}k", "ac": 2})
+        options.update({"c:a": "aac", "profile:a": "aac_low", "b:a": f"{encode.audio_kbps}k"})
         return ffmpeg.output(video, audio, str(path), **options)
     return ffmpeg.output(video, str(path), **options)
 
 
-def _poster_outputs(video: Any, plan: Plan, automatic: bool, out: Path) -> list[Any]:
-    start = plan.poster_time
-    largest = plan.poster_sizes[-1]
-    frame = video.trim(start=start).setpts("PTS-STARTPTS")
-    frame = frame.filter("scale", largest[0], largest[1])
-    if automatic:  # the most representative of ~2 s of frames: skips black and fade frames
-        frame = frame.filter("thumbnail", n=max(2, round(float(plan.fps) * 2)))
-    sizes = plan.poster_sizes
+def _poster_outputs(video: Any, fallback: Any, plan: Plan, out: Path) -> list[Any]:
+    size = plan.poster_sizes[-1]
+    if plan.automatic_poster:
+        # among the frames from the poster time on, drop near-black ones (leaders, fades),
+        # then take the most typical of about one second (the thumbnail filter)
+        frame = (video.trim(start=plan.poster_time, end=plan.poster_time + POSTER_SEARCH_S)
+                 .filter("scale", size[0], size[1])
+                 .filter("blackframe", amount=0, threshold=32)
+                 .filter("metadata", mode="select", key="lavfi.blackframe.pblack",
+                         value=BLACK_PERCENT, function="less")
+                 .filter("thumbnail", n=max(2, round(float(plan.fps)))))
+    else:
+        frame = (video.trim(start=plan.poster_time, end=plan.poster_time + 1)
+                 .filter("scale", size[0], size[1]))
+    return _still_outputs(_or_fallback(frame, fallback, size), plan.poster_sizes, out,
+                          "poster-{w}")
+
+
+def _still_outputs(frame: Any, sizes: tuple[tuple[int, int], ...], out: Path,
+                   name: str) -> list[Any]:
+    """JPEG and WebP of one frame at each size."""
     copies = frame.filter_multi_output("split", len(sizes) * 2)
     outputs = []
     for i, (w, h) in enumerate(sizes):
-        for j, (ext, options) in enumerate((("jpg", {"q:v": 4}),
-                                            ("webp", {"c:v": "libwebp", "quality": 72}))):
+        for j, (ext, options) in enumerate(STILL_FORMATS):
             still = copies[i * 2 + j].filter("scale", w, h)
-            outputs.append(ffmpeg.output(still, str(out / f"poster-{w}.{ext}"),
+            outputs.append(ffmpeg.output(still, str(out / f"{name.format(w=w)}.{ext}"),
                                          **{"frames:v": 1, "update": 1, **options}))
     return outputs
 
 
-def storyboard_command(rendition: Path, duration: float, tile_height: int,
-                       out: Path) -> tuple[list[str], int, float]:
-    """Arguments for a seek-preview sprite tiled from the smallest rendition (cheap to decode)."""
-    interval = max(1.0, math.ceil(duration / STORYBOARD_MAX_TILES))
-    tiles = max(1, min(STORYBOARD_MAX_TILES, math.ceil(duration / interval)))
-    rows = math.ceil(tiles / STORYBOARD_COLUMNS)
-    args = (ffmpeg.input(str(rendition))
-            .filter("fps", fps=f"1/{interval:g}")
-            .filter("scale", STORYBOARD_WIDTH, tile_height)
-            .filter("tile", f"{STORYBOARD_COLUMNS}x{rows}")
-            .output(str(out / "storyboard.jpg"), **{"frames:v": 1, "q:v": 5, "an": None})
-            .compile(cmd=ffmpeg_exe()))
-    return args[1:], tiles, interval
+def _chapter_outputs(video: Any, fallback: Any, time: float, number: int, plan: Plan,
+                     out: Path) -> list[Any]:
+    size = plan.chapter_size
+    frame = video.trim(start=time, end=time + 1).filter("scale", size[0], size[1])
+    return _still_outputs(_or_fallback(frame, fallback, size), (size,), out,
+                          f"chapter-{number}")
+
+
+def _storyboard_output(video: Any, board: Storyboard, out: Path) -> Any:
+    """A seek-preview sprite: one small tile every `interval` seconds."""
+    sprite = (video.filter("fps", fps=f"1/{board.interval:g}")
+              .filter("scale", board.width, board.height)
+              .filter("tile", f"{STORYBOARD_COLUMNS}x{board.rows}"))
+    return ffmpeg.output(sprite, str(out / "storyboard.jpg"),
+                         **{"frames:v": 1, "update": 1, "q:v": 5})
 
 
 def run_job(job: MediaJob, root: Path, cache: MediaCache,
@@ -275,7 +458,7 @@ def run_job(job: MediaJob, root: Path, cache: MediaCache,
             on_duration: ProgressCallback | None = None) -> dict[str, Any]:
     """Produce (or find) the cache entry for `job`; return its manifest. `on_duration` hears
     the source's length before encoding starts, `progress` the seconds encoded so far."""
-    key = job.key()
+    key = job.key(ffmpeg_version(cache.root))
     found = cache.lookup(key)
     if found is not None:
         return {**found, "from_cache": True}
@@ -286,34 +469,69 @@ def run_job(job: MediaJob, root: Path, cache: MediaCache,
     problems = limit_problems(job.source, facts, job.limits)
     if problems:
         raise MediaError(problems)
-    plan = plan_job(job, facts)
-    staging = cache.stage(key)
+    plan = plan_job(job, facts, _loudness(job, facts, source),
+                    bool(facts.video and facts.video.hdr and has_filter("zscale")))
+    log.debug("%s: %s", job.source, plan)
+    staging = _stage(cache, key)
     try:
-        manifest = _encode(job, facts, plan, source, staging, progress)
-        cache.commit(key, staging, manifest)
+        manifest = _encode(job, facts, plan, source, staging, _clamped(progress, facts.duration))
+        cache.commit(key, staging, {**manifest, "key": key})
     except BaseException:
-        cache.discard(staging)
+        _discard(cache, staging)
         raise
     return {**manifest, "key": key, "from_cache": False}
 
 
+def _clamped(progress: ProgressCallback | None,
+             duration: float) -> ProgressCallback | None:
+    """ffmpeg reports the furthest time of any output, and a still's can pass the clip's end;
+    a progress bar must never pass 100 %."""
+    if progress is None or not math.isfinite(duration):
+        return progress
+    report = progress
+
+    def clamped(seconds: float) -> None:
+        report(min(seconds, duration))
+
+    return clamped
+
+
+def _loudness(job: MediaJob, facts: MediaFacts, source: Path) -> Loudness | None:
+    if job.encode.loudness_lufs is None or facts.audio is None:
+        return None
+    return measure_loudness(source, job.source, facts.audio.index)
+
+
+def _stage(cache: MediaCache, key: str) -> Path:
+    try:
+        return cache.stage(key)
+    except FileNotFoundError:  # a failed job removed the empty staging root just then
+        return cache.stage(key)
+
+
+def _discard(cache: MediaCache, staging: Path) -> None:
+    """Remove a failed job's staging folder, and the staging root once it is empty."""
+    cache.discard(staging)
+    with contextlib.suppress(OSError):  # other jobs are still staging
+        staging.parent.rmdir()
+
+
 def _encode(job: MediaJob, facts: MediaFacts, plan: Plan, source: Path, staging: Path,
             progress: ProgressCallback | None) -> dict[str, Any]:
-    run_ffmpeg(build_command(job, facts, plan, source, staging), job.source, progress)
-    verify_outputs(job.source, staging, facts, plan)
-    sb_args, tiles, interval = storyboard_command(
-        staging / f"{plan.renditions[0][0].name}.mp4", facts.duration, _tile_height(plan),
-        staging)
-    run_ffmpeg(sb_args, job.source)
-    return _manifest(job, facts, plan, staging, tiles, interval)
+    tail = run_ffmpeg(build_command(job, facts, plan, source, staging), job.source, progress)
+    verify_outputs(job.source, staging, facts, plan, tail)
+    manifest = _manifest(job, facts, plan, staging)
+    if job.encode.hls:
+        manifest["hls"] = write_hls(staging, manifest, job.encode.gop_seconds, job.source)
+    return manifest
 
 
-def _manifest(job: MediaJob, facts: MediaFacts, plan: Plan, staging: Path, tiles: int,
-              interval: float) -> dict[str, Any]:
-    return {
-        "key": job.key(), "slug": job.slug, "duration": round(facts.duration, 3),
+def _manifest(job: MediaJob, facts: MediaFacts, plan: Plan, staging: Path) -> dict[str, Any]:
+    board = plan.storyboard
+    manifest: dict[str, Any] = {
+        "key": "", "slug": job.slug, "duration": round(facts.duration, 3),
         "has_audio": plan.has_audio, "warnings": list(plan.warnings),
-        "poster_time": plan.poster_time,
+        "poster_time": plan.poster_time, "fps": round(float(plan.fps), 3),
         "renditions": [
             {"name": r.name, "label": r.label, "file": f"{r.name}.mp4", "width": w, "height": h,
              "bytes": (staging / f"{r.name}.mp4").stat().st_size}
@@ -321,12 +539,15 @@ def _manifest(job: MediaJob, facts: MediaFacts, plan: Plan, staging: Path, tiles
         ],
         "posters": [{"width": w, "height": h, "jpg": f"poster-{w}.jpg", "webp": f"poster-{w}.webp"}
                     for w, h in plan.poster_sizes],
-        "storyboard": {"file": "storyboard.jpg", "tiles": tiles, "interval": interval,
-                       "columns": STORYBOARD_COLUMNS, "width": STORYBOARD_WIDTH,
-                       "height": _tile_height(plan)},
+        "storyboard": {"file": "storyboard.jpg", "tiles": board.tiles,
+                       "interval": board.interval, "columns": STORYBOARD_COLUMNS,
+                       "width": board.width, "height": board.height},
     }
-
-
-def _tile_height(plan: Plan) -> int:
-    _, width, height = plan.renditions[0]
-    return _even(STORYBOARD_WIDTH * height / width)
+    if plan.gain_db is not None:
+        manifest["loudness_gain_db"] = plan.gain_db
+    if job.chapter_times:
+        width, height = plan.chapter_size
+        manifest["chapters"] = [
+            {"time": t, "width": width, "height": height, "jpg": f"chapter-{i}.jpg",
+             "webp": f"chapter-{i}.webp"} for i, t in enumerate(plan.chapters, start=1)]
+    return manifest

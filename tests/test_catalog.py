@@ -1,0 +1,178 @@
+"""The catalog: every problem in every clip file reported at once, with file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clipportal.catalog import load_catalog, parse_time
+from clipportal.errors import CatalogError, Problem
+from clipportal.paths import is_valid_slug, resolve_inside
+from clipportal.settings import Settings
+
+GOOD = """title: 業務フローを書き出す
+topic: flow-mapping
+description: |
+  現状の業務フローと所要時間を洗い出します。
+date: 2022-03-15
+speakers: [福祉課 職員]
+tags: [業務フロー, 所要時間]
+poster: 12.5
+chapters:
+  - {start: "0:00", title: はじめに}
+  - {start: "1:05", title: 所要時間を測る}
+"""
+
+
+def make_project(root: Path, clips: dict[str, str], captions: dict[str, str] | None = None,
+                 with_video: bool = True) -> Path:
+    (root / "videos").mkdir(parents=True, exist_ok=True)
+    (root / "captions").mkdir(exist_ok=True)
+    for slug, text in clips.items():
+        (root / "videos" / f"{slug}.yml").write_text(text, encoding="utf-8")
+        if with_video:
+            (root / "videos" / f"{slug}.mp4").write_bytes(b"\x00" * 2048)
+    for name, text in (captions or {}).items():
+        (root / "captions" / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def problems_of(root: Path) -> list[Problem]:
+    with pytest.raises(CatalogError) as info:
+        load_catalog(root, Settings())
+    return list(info.value.problems)
+
+
+def test_good_clip_loads_every_field(tmp_path: Path) -> None:
+    srt = "1\n00:00:01,000 --> 00:00:02,000\nはい\n"
+    make_project(tmp_path, {"flow-01": GOOD}, {"flow-01.ja.srt": srt})
+    clip = load_catalog(tmp_path, Settings()).clips[0]
+    assert (clip.title, clip.topic, clip.date) == ("業務フローを書き出す", "flow-mapping",
+                                                  dt.date(2022, 3, 15))
+    assert clip.tags == ("業務フロー", "所要時間") and clip.speakers == ("福祉課 職員",)
+    assert [c.start for c in clip.chapters] == [0.0, 65.0] and clip.poster == 12.5
+    assert [c.lang for c in clip.captions] == ["ja"]
+    assert clip.video_source == "videos/flow-01.mp4"
+
+
+def test_every_problem_is_reported_at_once_with_lines(tmp_path: Path) -> None:
+    make_project(tmp_path, {
+        "typo": GOOD.replace("title:", "titel:"),
+        "syntax": "title: [unclosed\ntopic: flow-mapping\n",
+        "notopic": "title: x\ntopic: no-such-topic\n",
+        "Bad_Slug": GOOD,
+        "chapters": GOOD.replace('"1:05"', '"0:00"'),
+        "wrongtype": GOOD.replace("tags: [業務フロー, 所要時間]", "tags: {a: 1}"),
+        "baddate": GOOD.replace("2022-03-15", "2022/03/15"),
+    }, {"ghost.ja.srt": "1\n00:00:01,000 --> 00:00:02,000\nx\n"})
+    (tmp_path / "videos" / "novideo.yml").write_text(GOOD, encoding="utf-8")
+    found = {(p.path, p.line) for p in problems_of(tmp_path)}
+    messages = "\n".join(p.format() for p in problems_of(tmp_path))
+    assert ("videos/typo.yml", 1) in found and "did you mean 'title'" in messages
+    assert ("videos/syntax.yml", 2) in found or ("videos/syntax.yml", 1) in found
+    assert ("videos/notopic.yml", 2) in found and "unknown topic 'no-such-topic'" in messages
+    assert any(p == "videos/Bad_Slug.yml" for p, _ in found)
+    assert ("videos/chapters.yml", 9) in found
+    assert ("videos/wrongtype.yml", 7) in found
+    assert ("videos/baddate.yml", 5) in found
+    assert any(p == "videos/novideo.yml" for p, _ in found) and "no video file" in messages
+    assert any(p == "captions/ghost.ja.srt" for p, _ in found)
+    assert "missing required key 'title'" in messages
+
+
+@pytest.mark.parametrize("video", ["../outside.mp4", "/etc/passwd", "videos/../../x.mp4",
+                                   "C:\\clip.mp4", "videos/missing.mp4"])
+def test_video_paths_outside_or_missing_are_rejected(tmp_path: Path, video: str) -> None:
+    make_project(tmp_path, {"clip": GOOD + f"video: '{video}'\n"}, with_video=False)
+    (tmp_path.parent / "outside.mp4").write_bytes(b"x" * 100)
+    problems = problems_of(tmp_path)
+    assert problems and all(p.path == "videos/clip.yml" for p in problems)
+    assert problems[0].line == 12
+
+
+def test_symlink_leading_out_of_the_project_is_rejected(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.mp4"
+    outside.write_bytes(b"x" * 4096)
+    project = make_project(tmp_path / "portal", {"clip": GOOD}, with_video=False)
+    os.symlink(outside, project / "videos" / "clip.mp4")
+    messages = [p.message for p in problems_of(project)]
+    assert any("outside the project" in m for m in messages)
+
+
+def test_lfs_pointer_gets_a_clear_message(tmp_path: Path) -> None:
+    make_project(tmp_path, {"clip": GOOD}, with_video=False)
+    (tmp_path / "videos" / "clip.mp4").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n")
+    (problem,) = problems_of(tmp_path)
+    assert "Git LFS pointer" in problem.message and "git lfs pull" in problem.hint
+
+
+def test_unknown_topic_from_custom_topics(tmp_path: Path) -> None:
+    make_project(tmp_path, {"clip": GOOD})
+    with pytest.raises(CatalogError):
+        load_catalog(tmp_path, Settings(topics={"other": "その他"}))
+
+
+def test_large_or_non_utf8_clip_files_are_refused(tmp_path: Path) -> None:
+    make_project(tmp_path, {"big": GOOD + "#" + "x" * 70000 + "\n"})
+    (tmp_path / "videos" / "sjis.yml").write_bytes("title: 日本語\n".encode("cp932"))
+    (tmp_path / "videos" / "sjis.mp4").write_bytes(b"\x00" * 2048)
+    messages = " ".join(p.message for p in problems_of(tmp_path))
+    assert "limited to" in messages and "not UTF-8" in messages
+
+
+def test_yaml_tags_cannot_run_code(tmp_path: Path) -> None:
+    make_project(tmp_path, {"evil": "title: !!python/object/apply:os.system ['touch pwned']\n"
+                                     "topic: flow-mapping\n"})
+    problems = problems_of(tmp_path)
+    assert problems[0].path == "videos/evil.yml"
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_duplicate_titles_and_missing_captions_warn(tmp_path: Path) -> None:
+    make_project(tmp_path, {"a": GOOD, "b": GOOD})
+    catalog = load_catalog(tmp_path, Settings())
+    assert len(catalog.clips) == 2
+    assert any("also used by" in w.message for w in catalog.warnings)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("0:00", 0.0), ("1:05", 65.0), ("1:02:03", 3723.0), ("12.5", 12.5), (65, 65.0),
+    ("1:60", None), ("-3", None), ("abc", None), (True, None),
+])
+def test_parse_time(text: object, seconds: float | None) -> None:
+    assert parse_time(text) == seconds
+
+
+@given(st.text(max_size=40))
+def test_slug_rule_only_admits_safe_names(name: str) -> None:
+    if is_valid_slug(name):
+        assert name == name.lower() and "/" not in name and ".." not in name
+        assert name[0].isalnum() and name.isascii()
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
+@given(st.text(max_size=30))
+def test_resolve_inside_never_leaves_the_root(tmp_path: Path, relative: str) -> None:
+    resolved = resolve_inside(tmp_path, relative)
+    if resolved is not None:
+        assert resolved.is_relative_to(tmp_path.resolve())
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150,
+          deadline=None)
+@given(st.one_of(st.text(max_size=300), st.binary(max_size=300).map(
+    lambda b: b.decode("utf-8", "replace"))))
+def test_clip_loader_never_crashes(tmp_path: Path, text: str) -> None:
+    """Any text in a clip file gives clips or a CatalogError, never another exception."""
+    root = tmp_path / "fuzz"
+    make_project(root, {"clip": text})
+    try:
+        load_catalog(root, Settings())
+    except CatalogError as exc:
+        assert all(p.path.startswith("videos/") for p in exc.problems)
