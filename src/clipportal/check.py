@@ -8,6 +8,7 @@ from pathlib import Path
 from clipportal.captions import check_track, read_captions
 from clipportal.catalog import Catalog, Clip, load_catalog, missing_site_captions
 from clipportal.errors import ClipportalError, Problem
+from clipportal.lfs import lfs_problems
 from clipportal.media import Limits, limit_problems
 from clipportal.pipeline import reading_speed_limit
 from clipportal.probe import probe
@@ -21,7 +22,8 @@ def check_project(root: Path, settings: Settings | None = None) -> list[Problem]
         catalog = load_catalog(root, settings)
     except ClipportalError as exc:
         return list(exc.problems)
-    return list(catalog.warnings) + _clip_problems(catalog, settings)
+    sources = [clip.video_source for clip in catalog.clips]
+    return list(catalog.warnings) + lfs_problems(root, sources) + _clip_problems(catalog, settings)
 
 
 def _clip_problems(catalog: Catalog, settings: Settings) -> list[Problem]:

@@ -8,10 +8,15 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clipportal import __version__
 from clipportal.errors import ClipportalError, Problem
 from clipportal.report import print_problems
+
+if TYPE_CHECKING:
+    from clipportal.pipeline import Prepared
+    from clipportal.settings import Settings
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -106,7 +111,6 @@ def _build(root: Path, jobs: int | None, strict: bool) -> int:
     from clipportal.pipeline import prepare
     from clipportal.progress import ConsoleReporter, print_summary
     from clipportal.settings import load_settings
-    from clipportal.site import build_site
 
     started = time.monotonic()
     with build_lock(root / "build"):
@@ -117,9 +121,24 @@ def _build(root: Path, jobs: int | None, strict: bool) -> int:
         print_problems(prepared.warnings)
         if strict and prepared.warnings:
             return EXIT_ERRORS
-        site = build_site(root, prepared, strict)
+        site = _site_step(root, prepared, settings, strict)
     print_summary(prepared, reporter, time.monotonic() - started, site, root)
     return EXIT_OK
+
+
+def _site_step(root: Path, prepared: Prepared, settings: Settings, strict: bool) -> Path:
+    """Run MkDocs and Pagefind unless the site already matches every input."""
+    from clipportal.fingerprint import is_up_to_date, mark_built, site_fingerprint
+    from clipportal.site import build_site, site_dir
+
+    fingerprint = site_fingerprint(root, prepared, settings)
+    target = site_dir(root)
+    if is_up_to_date(target, fingerprint):
+        print("site is up to date (nothing changed since the last build)", file=sys.stderr)
+        return target
+    site = build_site(root, prepared, strict)
+    mark_built(site, fingerprint)
+    return site
 
 
 if __name__ == "__main__":

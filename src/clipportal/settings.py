@@ -120,6 +120,19 @@ def read_plugin_mapping(config_file: Path) -> dict[str, Any]:
     return mapping
 
 
+def read_site_dir(project: Path) -> Path:
+    """The folder the site is written to: `site_dir` from mkdocs.yml, else build/site."""
+    config_file = project / "mkdocs.yml"
+    try:
+        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        data = None
+    given = data.get("site_dir") if isinstance(data, dict) else None
+    if not isinstance(given, str) or given in {"", "site"}:
+        return project / "build" / "site"
+    return (project / given).resolve()
+
+
 def _find_plugin(plugins: Any) -> dict[str, Any]:
     entries = plugins.items() if isinstance(plugins, dict) else (
         (next(iter(p.items())) if isinstance(p, dict) and p else (p, {})) for p in plugins
