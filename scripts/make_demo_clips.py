@@ -6,7 +6,8 @@ shipping recorded training footage. Slides rendered by ffmpeg are small (a few h
 each), reproducible, and show Japanese text, so a broken font or caption pipeline is visible.
 
 Each clip is a sequence of slides (title plus one or two lines) over a background colour of
-its topic, with a quiet sine tone as audio. Slide boundaries fall on whole seconds and match
+its topic, with a silent audio track (the portal normalises loudness to -16 LUFS, which
+would turn any test tone into a loud beep). Slide boundaries fall on whole seconds and match
 the `chapters:` in videos/<slug>.yml, so keep the two in step when editing either.
 
 Usage:
@@ -33,8 +34,6 @@ WIDTH, HEIGHT, FPS = 1280, 720, 25
 S = WIDTH // 640
 """Scale of the slide layout, which was designed at 640x360."""
 SAMPLE_RATE = 48000
-TONE_VOLUME = 0.03
-"""Linear gain of the sine tone (about -30 dB): audible if you listen for it, never loud."""
 
 SAFE_PATH = re.compile(r"^[\w./+-]+$")
 """Paths we put into a filtergraph unquoted; anything else would need ffmpeg's escaping."""
@@ -305,9 +304,9 @@ def ffmpeg_command(ffmpeg: str, clip: Clip, graph: str, output: Path) -> list[st
         "-f",
         "lavfi",
         "-i",
-        f"sine=frequency={topic.tone_hz}:sample_rate={SAMPLE_RATE}:duration={seconds}",
+        f"anullsrc=channel_layout=mono:sample_rate={SAMPLE_RATE}",
         "-filter_complex",
-        f"[0:v]{graph}[v];[1:a]volume={TONE_VOLUME}[a]",
+        f"[0:v]{graph}[v];[1:a]atrim=duration={seconds}[a]",
         "-map",
         "[v]",
         "-map",

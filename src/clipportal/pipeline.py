@@ -122,7 +122,8 @@ def _media_jobs(root: Path, settings: Settings, clips: Sequence[Clip],
     limits = Limits.from_settings(settings)
     return [MediaJob(c.slug, c.video_source, cache.source_hash(root / c.video_source,
                                                                c.video_source),
-                     encode, c.poster, limits) for c in clips]
+                     encode, c.poster, limits, tuple(ch.start for ch in c.chapters))
+            for c in clips]
 
 
 Outcome = dict[str, Any] | ClipportalError

@@ -20,14 +20,24 @@ from mkdocs.structure.pages import Page
 
 from clipportal.catalog import load_catalog
 from clipportal.errors import ClipportalError
-from clipportal.pages import PagePaths, render_clip_page, render_home_section, render_topic_page
+from clipportal.pages import (
+    SEARCH_PAGE,
+    PagePaths,
+    render_clip_page,
+    render_home_section,
+    render_search_page,
+    render_topic_page,
+)
 from clipportal.pipeline import Prepared, PreparedClip, prepare
-from clipportal.search import SEARCH_PAGE, index_site, render_search_page
+from clipportal.search import index_site
 from clipportal.settings import Settings, settings_from_mapping
 
 log = get_plugin_logger(__name__)
 PACKAGE = Path(__file__).parent
-ASSETS = ("assets/clipportal.css", "assets/clipportal.js")
+LINKED_ASSETS = ("assets/clipportal.css", "assets/clipportal.js")
+"""On every page (extra_css / extra_javascript)."""
+ASSETS = (*LINKED_ASSETS, "assets/clipportal-search.js")
+"""Copied into the site; the search script is loaded by the search page alone."""
 HOME_MARKER = "<!-- clipportal:home -->"
 
 
@@ -80,6 +90,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.root = Path(config.config_file_path or ".").resolve().parent
         if Path(config.site_dir).resolve() == self.root / "site":  # MkDocs' default
             config.site_dir = str(self.root / "build" / "site")
+        _check_site_dir(Path(config.site_dir), self.root)
         self.paths = PagePaths(config.use_directory_urls)
         _configure_theme(config)
         _configure_nav(config, self.settings)
@@ -130,13 +141,24 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         return server
 
 
+def _check_site_dir(site_dir: Path, root: Path) -> None:
+    """MkDocs empties the site folder before building: it must be a folder of its own inside
+    the project, never the project, its sources, or anything outside it."""
+    site = site_dir.resolve()
+    protected = {root, *(root / name for name in ("docs", "videos", "captions", "src", ".git"))}
+    if not site.is_relative_to(root) or any(site == p or p.is_relative_to(site)
+                                            for p in protected):
+        raise PluginError(f"site_dir '{site_dir}' must be a folder of its own inside the "
+                          "project, such as build/site (MkDocs empties it before each build)")
+
+
 def _configure_theme(config: MkDocsConfig) -> None:
     """No third-party requests (Google Fonts) and our template overrides first."""
     config.theme["font"] = False
     overrides = str(PACKAGE / "overrides")
     if overrides not in config.theme.dirs:
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, overrides)
-    for asset in ASSETS:
+    for asset in LINKED_ASSETS:
         target = config.extra_css if asset.endswith(".css") else config.extra_javascript
         if asset not in [str(x) for x in target]:
             target.append(asset)
@@ -171,7 +193,7 @@ def _add_generated_pages(files: Files, config: MkDocsConfig, prepared: Prepared,
                       render_clip_page(item, settings, in_topic, paths))
     if files.get_file_from_path("index.md") is None:
         _add_text(files, config, "index.md", "---\ntitle: ホーム\n---\n\n" + HOME_MARKER + "\n")
-    _add_text(files, config, SEARCH_PAGE, render_search_page(settings))
+    _add_text(files, config, SEARCH_PAGE, render_search_page(settings, paths))
 
 
 def _add_text(files: Files, config: MkDocsConfig, src_uri: str, content: str) -> None:
@@ -194,6 +216,9 @@ def _media_names(item: PreparedClip) -> list[str]:
     media = item.media
     names = [r["file"] for r in media["renditions"]]
     names += [p[kind] for p in media["posters"] for kind in ("jpg", "webp")]
+    names += [c[kind] for c in media.get("chapters", []) for kind in ("jpg", "webp")]
+    hls = media.get("hls")
+    names += [hls["master"], *hls["playlists"]] if hls else []
     return [*names, media["storyboard"]["file"]]
 
 
