@@ -80,7 +80,7 @@ def site_files(root: Path) -> dict[str, str]:
     site = root / "build" / "site"
     return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(site.rglob("*")) if p.is_file()
-            and not p.name.startswith("sitemap") and "pagefind" not in p.parts}
+            and not p.name.startswith(("sitemap", ".clipportal")) and "pagefind" not in p.parts}
 
 
 @pytest.fixture(scope="module")

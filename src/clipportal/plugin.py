@@ -5,6 +5,7 @@ same site; the CLI only adds a progress bar and prepares the media before MkDocs
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         return f"{markdown}\n\n{section}"
 
     def on_post_build(self, config: MkDocsConfig) -> None:
+        _relative_404(Path(config.site_dir) / "404.html")
         try:
             index_site(Path(config.site_dir), self.settings or Settings())
         except ClipportalError as exc:
@@ -139,6 +141,20 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
             if (self.root / folder).is_dir():
                 server.watch(str(self.root / folder))
         return server
+
+
+_ROOT_URL = re.compile(r'((?:href|src)=")/(?!/)')
+
+
+def _relative_404(page: Path) -> None:
+    """MkDocs writes the 404 page with root-absolute URLs, which break when the site lives
+    under a sub-path; relative ones are right wherever the host serves it at the site root."""
+    if page.is_file():
+        html = page.read_text(encoding="utf-8")
+        html = _ROOT_URL.sub(r"\1", html).replace('="."', '="./"')
+        html = html.replace('"base": "/"', '"base": "."').replace(
+            '__md_scope=new URL("/"', '__md_scope=new URL("."')
+        page.write_text(html, encoding="utf-8")
 
 
 def _check_site_dir(site_dir: Path, root: Path) -> None:
@@ -155,6 +171,8 @@ def _check_site_dir(site_dir: Path, root: Path) -> None:
 def _configure_theme(config: MkDocsConfig) -> None:
     """No third-party requests (Google Fonts) and our template overrides first."""
     config.theme["font"] = False
+    if "generator" not in config.extra:  # its footer credit is the site's only off-site URL
+        config.extra["generator"] = False
     overrides = str(PACKAGE / "overrides")
     if overrides not in config.theme.dirs:
         config.theme.dirs.insert(1 if config.theme.custom_dir else 0, overrides)
