@@ -62,3 +62,62 @@ def test_site_dir_outside_the_project_is_refused(tmp_path: Path) -> None:
     result = run_cli("build", str(root))
     assert result.returncode == 1 and "site_dir" in result.stderr
     assert not (tmp_path / "elsewhere").exists()
+
+
+def _counting_ffmpeg(folder: Path) -> tuple[Path, Path]:
+    """A wrapper around the real ffmpeg that records each start, to count processes."""
+    from clipportal.tool import ffmpeg_exe
+
+    log = folder / "ffmpeg-calls.log"
+    wrapper = folder / "ffmpeg-counting"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "{ffmpeg_exe()}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def test_restored_cache_on_another_checkout_runs_no_ffmpeg(tmp_path: Path) -> None:
+    """What CI does with actions/cache: a new checkout elsewhere, build/cache restored."""
+    import shutil
+
+    wrapper, log = _counting_ffmpeg(tmp_path)
+    first = portal(tmp_path / "first", {"clip": SIMPLE})
+    assert run_cli("build", str(first), env={"CLIPPORTAL_FFMPEG": str(wrapper)}).returncode == 0
+    assert "libx264" in log.read_text()
+    log.unlink()
+    second = tmp_path / "second"
+    shutil.copytree(first, second, ignore=shutil.ignore_patterns("site", ".lock"),
+                    copy_function=shutil.copy)  # new mtimes, as a fresh clone has
+    wrapper.touch()  # and a freshly installed ffmpeg
+    result = run_cli("build", str(second), env={"CLIPPORTAL_FFMPEG": str(wrapper)})
+    assert result.returncode == 0, result.stderr
+    assert not log.exists() or log.read_text() == "", log.read_text()
+    assert (second / "build" / "site" / "clips" / "clip" / "index.html").is_file()
+
+
+def test_serve_previews_the_portal(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    root = portal(tmp_path, {"clip": SIMPLE})
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "clipportal.cli", "serve", str(root),
+                               "--addr", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/clips/clip/") as page:
+                    assert 'data-clip="clip"' in page.read().decode("utf-8")
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -80,6 +80,10 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.settings: Settings | None = None
         self.root = Path(".")
         self.paths = PagePaths()
+        self.serving = False
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.serving = command == "serve"  # serve builds into a temporary folder
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         options = {k: v for k, v in self.config.items() if v is not None and k != "jobs"}
@@ -91,7 +95,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.root = Path(config.config_file_path or ".").resolve().parent
         if Path(config.site_dir).resolve() == self.root / "site":  # MkDocs' default
             config.site_dir = str(self.root / "build" / "site")
-        _check_site_dir(Path(config.site_dir), self.root)
+        if not self.serving:
+            _check_site_dir(Path(config.site_dir), self.root)
         self.paths = PagePaths(config.use_directory_urls)
         _configure_theme(config)
         _configure_nav(config, self.settings)

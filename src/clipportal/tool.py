@@ -4,6 +4,7 @@ a failure into an error that names the clip and shows ffmpeg's last lines."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -82,12 +83,19 @@ def _cannot_run(exe: str, exc: OSError) -> ToolMissingError:
 
 
 def _identity(exe: str) -> str:
+    """Which ffmpeg this is, without running it: path, size and a hash of its first and last
+    megabyte. No mtime, so a restored CI cache on a fresh install still matches (and starts
+    no ffmpeg at all); a different build differs in size or bytes."""
     path = Path(shutil.which(exe) or exe).resolve()
     try:
-        stat = path.stat()
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(1 << 20)
+            handle.seek(max(0, size - (1 << 20)))
+            tail = handle.read()
     except OSError:
         return str(path)
-    return f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+    return f"{path}|{size}|{hashlib.sha256(head + tail).hexdigest()[:16]}"
 
 
 def _read_memo(path: Path) -> dict[str, str]:
