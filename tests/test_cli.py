@@ -70,15 +70,19 @@ def test_check_passes_a_good_project_and_strict_fails_on_warnings(tmp_path: Path
 def test_new_writes_a_clip_file_that_check_accepts(tmp_path: Path) -> None:
     root = portal(tmp_path, {})
     source = tiny_clip(tmp_path / "職員インタビュー.mp4", seconds=3)
-    refused = run_cli("new", str(source), "--topic", "testimonials", "--title", "職員の声",
-                      "--dir", str(root))
-    assert refused.returncode == 1 and "--slug" in refused.stderr  # Japanese name needs one
+    generated = run_cli("new", str(source), "--topic", "testimonials", "--title", "職員の声",
+                        "--dir", str(root))  # a Japanese file name gets an ASCII slug
+    assert generated.returncode == 0, generated.stderr
+    assert len(list((root / "videos").glob("testimonials-*.yml"))) == 1
+    assert run_cli("new", str(source), "--topic", "testimonials", "--title", "x",
+                   "--slug", "Bad Slug", "--dir", str(root)).returncode == 1
     made = run_cli("new", str(source), "--topic", "testimonials", "--title", "職員の声",
                    "--slug", "staff-voice", "--dir", str(root))
     assert made.returncode == 0, made.stderr
     text = (root / "videos" / "staff-voice.yml").read_text(encoding="utf-8")
     assert text.startswith("# yaml-language-server: $schema=") and "職員の声" in text
-    (root / "captions" / "staff-voice.ja.srt").write_text(CAPTION, encoding="utf-8")
+    for made_yml in (root / "videos").glob("*.yml"):
+        (root / "captions" / f"{made_yml.stem}.ja.srt").write_text(CAPTION, encoding="utf-8")
     assert run_cli("check", str(root)).returncode == 0
     again = run_cli("new", str(source), "--topic", "testimonials", "--title", "x",
                     "--slug", "staff-voice", "--dir", str(root))

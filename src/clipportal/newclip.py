@@ -3,6 +3,7 @@ schema line so editors get completion in their editor."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import unicodedata
@@ -24,11 +25,23 @@ def slug_from_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80]
 
 
+def generated_slug(root: Path, topic: str, title: str) -> str:
+    """For a file name with no ASCII in it (e.g. 職員インタビュー.mp4): the topic and a short
+    hash of the title, unique within videos/."""
+    base = slug_from_name(topic) or "clip"
+    digest = hashlib.sha256(title.encode("utf-8")).hexdigest()
+    for width in range(6, 17, 2):
+        candidate = f"{base}-{digest[:width]}"
+        if not (root / "videos" / f"{candidate}.yml").exists():
+            return candidate
+    return f"{base}-{digest}"
+
+
 def write_new_clip(root: Path, video: Path, topic: str, title: str, slug: str | None) -> Path:
     """Create videos/<slug>.yml (refusing to overwrite); copy the video into videos/ when it
     is elsewhere."""
     settings = load_settings(root)
-    slug = slug or slug_from_name(video.stem)
+    slug = slug or slug_from_name(video.stem) or generated_slug(root, topic, title)
     _check_arguments(video, topic, title, slug, list(settings.topics))
     target = root / "videos" / f"{slug}.yml"
     if target.exists():
