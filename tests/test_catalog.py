@@ -176,3 +176,11 @@ def test_clip_loader_never_crashes(tmp_path: Path, text: str) -> None:
         load_catalog(root, Settings())
     except CatalogError as exc:
         assert all(p.path.startswith("videos/") for p in exc.problems)
+
+
+def test_a_video_without_a_clip_file_is_a_warning(tmp_path: Path) -> None:
+    make_project(tmp_path, {"a": GOOD})
+    (tmp_path / "videos" / "forgotten.mov").write_bytes(b"\x00" * 100)
+    catalog = load_catalog(tmp_path, Settings())
+    assert [w.path for w in catalog.warnings if "no clip file" in w.message] == [
+        "videos/forgotten.mov"]

@@ -84,6 +84,7 @@ def load_catalog(root: Path, settings: Settings) -> Catalog:
                                      _slugs_with_meta(root), problems)
     clips = [_with_captions(c, captions.get(c.slug, ())) for c in clips]
     _check_duplicate_titles(clips, problems)
+    problems += _orphan_videos(root, {c.video for c in clips}, _slugs_with_meta(root))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise CatalogError(problems)
@@ -438,6 +439,19 @@ def _unique_langs(items: list[CaptionSource],
         else:
             seen[item.lang] = item
     return tuple(sorted(seen.values(), key=lambda c: c.lang))
+
+
+def _orphan_videos(root: Path, used: set[Path], slugs: set[str]) -> list[Problem]:
+    """Videos in videos/ that no clip file names: probably a forgotten clip file."""
+    folder = root / "videos"
+    if not folder.is_dir():
+        return []
+    return [Problem(project_relative(root, p), "this video has no clip file, so it is not "
+                    "published", f"add videos/{p.stem}.yml (clipportal new can write it)",
+                    severity="warning")
+            for p in sorted(folder.iterdir())
+            if p.is_file() and p.suffix.lower() not in NOT_VIDEO_SUFFIXES
+            and not p.name.startswith(".") and p.resolve() not in used and p.stem not in slugs]
 
 
 def _check_duplicate_titles(clips: list[Clip], problems: list[Problem]) -> None:
