@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from clipportal.captions import Cue
 from clipportal.pipeline import PreparedClip
+from clipportal.search import BUNDLE_DIR, TERMS_META, search_terms
 from clipportal.settings import Settings
 from clipportal.textutil import (
     format_date_ja,
@@ -26,6 +27,15 @@ from clipportal.textutil import (
 
 TRANSCRIPT_GROUP_SECONDS = 20.0
 NEWEST_ON_HOME = 6
+SPEEDS = ("0.75", "1", "1.25", "1.5", "1.75", "2")
+CARD_SIZES = "(max-width: 600px) 160px, 300px"
+"""A phone shows cards as a list (picture 160 CSS px wide); wider screens as a ~300 px grid."""
+PLAYER_POSTER_WIDTH = 640
+"""The poster on a clip page: big enough for a phone's player, small enough to show at once."""
+SEARCH_POSTER_WIDTH = 320
+DESCRIPTION_META_CHARS = 120
+SEARCH_PAGE = "search.md"
+SEARCH_SCRIPT = "assets/clipportal-search.js"
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("clipportal", "templates"),
@@ -79,6 +89,11 @@ class _Linker:
     def to(self, site_path: str) -> str:
         return relative(site_path, self.base)
 
+    def root(self) -> str:
+        """The site root as a prefix ("../../" or "") that site paths can be appended to."""
+        rel = relative("./", self.base)
+        return "" if rel in {"./", "."} else rel
+
     def page(self, src_path: str) -> str:
         url = self.paths.page_url(src_path)
         return relative(url, self.base) if url else relative("./", self.base) or "./"
@@ -91,16 +106,23 @@ class _Linker:
 
 
 def front_matter(title: str, extra: dict[str, Any] | None = None) -> str:
-    """YAML front matter; the title is HTML-escaped because themes print it as markup."""
+    """YAML front matter; text is HTML-escaped because the theme prints `title` and
+    `description` as markup (in <title>, the header and a <meta content="…">)."""
     data = {"title": str(escape(title)), **(extra or {})}
     return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---\n\n"
 
 
-def card_data(item: PreparedClip, link: _Linker, watched_key: str = "") -> dict[str, Any]:
-    posters = item.media["posters"]
+def _poster_at(item: PreparedClip, width: int) -> dict[str, Any]:
+    """The smallest poster at least `width` wide (else the largest there is)."""
+    posters = sorted(item.media["posters"], key=lambda p: int(p["width"]))
+    return next((p for p in posters if int(p["width"]) >= width), posters[-1])
+
+
+def card_data(item: PreparedClip, link: _Linker) -> dict[str, Any]:
+    posters = sorted(item.media["posters"], key=lambda p: int(p["width"]))
     return {
         "slug": item.clip.slug, "title": item.clip.title, "duration": item.duration,
-        "url": link.clip(item.clip.slug), "date": item.clip.date,
+        "url": link.clip(item.clip.slug), "date": item.clip.date, "sizes": CARD_SIZES,
         "jpg": [(link.to(f"{item.media_dir}/{p['jpg']}"), p["width"]) for p in posters],
         "webp": [(link.to(f"{item.media_dir}/{p['webp']}"), p["width"]) for p in posters],
         "width": posters[0]["width"], "height": posters[0]["height"],
@@ -112,7 +134,13 @@ def render_topic_page(topic: str, name: str, clips: Sequence[PreparedClip],
     link = _Linker(paths, PagePaths.topic(topic))
     body = _env.get_template("topic.html").render(
         name=name, cards=[card_data(c, link) for c in clips], home=link.page("index.md"))
-    return front_matter(name, {"clipportal": "topic"}) + body
+    return front_matter(name, {"clipportal": "topic", "hide": ["toc"]}) + body
+
+
+def newest(clips: Sequence[PreparedClip], count: int = NEWEST_ON_HOME) -> list[PreparedClip]:
+    """The latest clips by date (undated ones last), ties by slug, for the home page."""
+    return sorted(clips, key=lambda c: (c.clip.date is not None, c.clip.date or 0,
+                                        c.clip.slug), reverse=True)[:count]
 
 
 def render_home_section(settings: Settings, clips: Sequence[PreparedClip],
@@ -121,51 +149,87 @@ def render_home_section(settings: Settings, clips: Sequence[PreparedClip],
     topics = [{"id": t, "name": n, "url": link.topic(t),
                "count": sum(1 for c in clips if c.clip.topic == t)}
               for t, n in settings.topics.items()]
-    newest = sorted(clips, key=lambda c: (c.clip.date is not None, c.clip.date or 0,
-                                          c.clip.slug), reverse=True)[:NEWEST_ON_HOME]
     return _env.get_template("home.html").render(
-        topics=topics, cards=[card_data(c, link) for c in newest],
-        search=link.page("search.md"))
+        topics=topics, cards=[card_data(c, link) for c in newest(clips)],
+        search=link.page(SEARCH_PAGE))
 
 
 def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[PreparedClip],
                      paths: PagePaths) -> str:
     clip = item.clip
     link = _Linker(paths, PagePaths.clip(clip.slug))
-    position = [s.clip.slug for s in siblings].index(clip.slug)
-    following = siblings[position + 1] if position + 1 < len(siblings) else None
+    following = _next_in_topic(item, siblings)
+    description = markdown_to_safe_html(clip.description) if clip.description else ""
+    poster = _poster_at(item, PLAYER_POSTER_WIDTH)
     body = _env.get_template("clip.html").render(
         clip=clip, duration=item.duration, topic_name=settings.topics.get(clip.topic, ""),
-        topic_url=link.topic(clip.topic), description=Markup(markdown_to_safe_html(
-            clip.description)) if clip.description else "",
-        poster=_poster(item, link), sources=_sources(item, link),
-        tracks=[{**t.__dict__, "src": link.to(t.path)} for t in item.tracks],
-        chapters=_chapters(item), transcript=transcript_groups(item.transcript),
+        topic_url=link.topic(clip.topic), description=Markup(description),
+        poster={"src": link.to(f"{item.media_dir}/{poster['webp']}"),
+                "width": poster["width"], "height": poster["height"]},
+        search_poster=f"{item.media_dir}/{_poster_at(item, SEARCH_POSTER_WIDTH)['webp']}",
+        sources=_sources(item, link), tracks=_tracks(item, link), speeds=SPEEDS,
+        captions=[t for t in item.tracks if t.kind == "captions"],
+        chapters=_chapters(item, link), transcript=transcript_groups(item.transcript),
+        terms_meta=TERMS_META, terms=search_terms(_indexed_texts(item, settings)),
         next=card_data(following, link) if following else None,
-        storyboard=link.to(f"{item.media_dir}/{item.media['storyboard']['file']}"),
-        search=link.page("search.md"),
+        search=link.page(SEARCH_PAGE),
     )
-    return front_matter(clip.title, {"clipportal": "clip"}) + body
+    extra = {"clipportal": "clip", "hide": ["toc"],
+             "description": _meta_description(description)}
+    return front_matter(clip.title, {k: v for k, v in extra.items() if v}) + body
 
 
-def _poster(item: PreparedClip, link: _Linker) -> dict[str, Any]:
-    posters = item.media["posters"]
-    largest = posters[-1]
-    return {"src": link.to(f"{item.media_dir}/{largest['jpg']}"),
-            "width": largest["width"], "height": largest["height"]}
+def _next_in_topic(item: PreparedClip, siblings: Sequence[PreparedClip]) -> PreparedClip | None:
+    slugs = [s.clip.slug for s in siblings]
+    if item.clip.slug not in slugs:
+        return None
+    position = slugs.index(item.clip.slug)
+    return siblings[position + 1] if position + 1 < len(siblings) else None
+
+
+def _indexed_texts(item: PreparedClip, settings: Settings) -> list[str]:
+    """Everything on the clip page that search covers."""
+    clip = item.clip
+    return [clip.title, clip.description, *clip.tags, *clip.speakers,
+            settings.topics.get(clip.topic, ""), *(c.title for c in clip.chapters),
+            *(cue.plain_text() for cue in item.transcript)]
+
+
+def _meta_description(description_html: str) -> str:
+    """The description as plain text for <meta name="description">, escaped (the theme prints
+    it inside an attribute without escaping)."""
+    text = " ".join(Markup(description_html).striptags().split())
+    if len(text) > DESCRIPTION_META_CHARS:
+        text = text[:DESCRIPTION_META_CHARS - 1] + "…"
+    return str(escape(text))
 
 
 def _sources(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
-    """Renditions, largest first: without JavaScript the browser plays the first one."""
+    """Renditions, smallest first: without JavaScript the browser plays the first one, and on
+    patchy mobile data the small file is the safe choice."""
+    renditions = sorted(item.media["renditions"], key=lambda r: (int(r["height"]),
+                                                                  int(r["bytes"])))
     return [{"src": link.to(f"{item.media_dir}/{r['file']}"), "name": r["name"],
              "label": r["label"] or r["name"], "mb": f"{r['bytes'] / 1_000_000:.1f}",
              "width": r["width"], "height": r["height"]}
-            for r in reversed(item.media["renditions"])]
+            for r in renditions]
 
 
-def _chapters(item: PreparedClip) -> list[dict[str, Any]]:
-    return [{"start": c.start, "seconds": int(c.start), "title": c.title}
-            for c in item.clip.chapters if c.start < item.duration]
+def _tracks(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
+    return [{"kind": t.kind, "lang": t.lang, "label": t.label, "default": t.default,
+             "src": link.to(t.path)} for t in item.tracks]
+
+
+def _chapters(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
+    """Chapters inside the clip, each with its thumbnail when the media step made one (the
+    manifest lists them in chapter order)."""
+    inside = [c for c in item.clip.chapters if c.start < item.duration]
+    stills = list(item.media.get("chapters", []))
+    stills = stills if len(stills) == len(inside) else [None] * len(inside)
+    return [{"start": c.start, "seconds": int(c.start), "title": c.title,
+             "thumb": {"src": link.to(f"{item.media_dir}/{s['webp']}"), "width": s["width"],
+                       "height": s["height"]} if s else None}
+            for c, s in zip(inside, stills, strict=True)]
 
 
 def transcript_groups(cues: Sequence[Cue]) -> list[dict[str, Any]]:
@@ -190,3 +254,13 @@ def _unique_ids(groups: list[dict[str, Any]]) -> None:
             ident = f"{base}-{n}"
         seen.add(ident)
         group["id"] = ident
+
+
+def render_search_page(settings: Settings, paths: PagePaths) -> str:
+    """The ★ search page: `search/?q=…` runs the query at once; hits inside
+    [data-search-results]. Result links are made relative to this page by its script."""
+    link = _Linker(paths, SEARCH_PAGE)
+    body = _env.get_template("search.html").render(
+        topics=settings.topics, root=link.root(), bundle=link.to(f"{BUNDLE_DIR}/"),
+        home=link.page("index.md"), script=link.to(SEARCH_SCRIPT))
+    return front_matter("検索", {"clipportal": "search", "hide": ["toc"]}) + body

@@ -125,7 +125,9 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
-        if not page.is_homepage or page.file.generated_by:
+        # a generated home page (no docs/index.md) carries the marker; other generated pages
+        # (topics, clips) are complete already
+        if not page.is_homepage or (page.file.generated_by and HOME_MARKER not in markdown):
             return markdown
         assert self.settings is not None
         section = render_home_section(self.settings, self._current.clips, self.paths,
