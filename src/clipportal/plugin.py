@@ -53,7 +53,7 @@ class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
     """Fixed keyframe interval in seconds (default 4)."""
     audio_kbps = c.Optional(c.Type(int))
     """AAC bitrate (default 96)."""
-    loudness_lufs = c.Optional(c.Type((int, float)))
+    loudness_lufs = c.Optional(c.Type((int, float, bool)))
     """Integrated loudness target (default -16 LUFS)."""
     poster_widths = c.Optional(c.Type(list))
     """Poster widths for srcset (default 320, 640, 1280)."""

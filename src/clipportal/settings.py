@@ -64,7 +64,7 @@ class Settings:
     audio_kbps: int = 96
     """AAC-LC stereo bitrate."""
     loudness_lufs: float | None = -16.0
-    """EBU R128 integrated loudness target; null keeps the source level."""
+    """EBU R128 integrated loudness target; false (or null) keeps the source level."""
     poster_widths: tuple[int, ...] = (320, 640, 1280)
     """Poster widths for srcset (never wider than the source)."""
     hls: bool = False
@@ -216,7 +216,7 @@ def _read_ladder(options: Mapping[str, Any], values: dict[str, Any],
 
 _SCALARS: dict[str, tuple[type, ...]] = {
     "preset": (str,), "gop_seconds": (int, float), "audio_kbps": (int,),
-    "loudness_lufs": (int, float, type(None)), "hls": (bool,), "max_duration_s": (int, float),
+    "loudness_lufs": (int, float, bool, type(None)), "hls": (bool,), "max_duration_s": (int, float),
     "max_source_mb": (int, float), "max_source_height": (int,), "max_cps": (int, float),
 }
 
@@ -230,6 +230,12 @@ def _read_scalars(options: Mapping[str, Any], values: dict[str, Any],
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             problems.append(Problem(source, f"clipportal option '{key}' has the wrong type",
                                     f"expected {' or '.join(t.__name__ for t in types)}"))
+        elif key == "loudness_lufs" and isinstance(value, bool):
+            if value:
+                problems.append(Problem(source, "loudness_lufs takes a number such as -16, or "
+                                        "false to keep the source level", "write -16 or false"))
+            else:
+                values[key] = None
         elif key == "preset" and value not in _PRESETS:
             problems.append(Problem(source, f"unknown x264 preset '{value}'",
                                     f"use one of {', '.join(sorted(_PRESETS))}"))

@@ -1,0 +1,53 @@
+"""Settings from mkdocs.yml: defaults, MkDocs' own YAML tags tolerated, every bad option named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clipportal.errors import CatalogError
+from clipportal.settings import DEFAULT_TOPICS, load_settings, settings_from_mapping
+
+CONFIG = """site_name: テスト
+theme:
+  name: material
+  language: ja
+markdown_extensions:
+  - pymdownx.emoji:
+      emoji_index: !!python/name:material.extensions.emoji.twemoji
+plugins:
+  - search: {}
+  - clipportal:
+      topics:
+        flow-mapping: 業務フローの可視化
+        other: その他
+      ladder:
+        - {height: 720, crf: 25, maxrate_kbps: 3000, label: 高画質}
+        - {height: 360}
+      loudness_lufs: false
+"""
+
+
+def test_defaults_without_configuration(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    assert settings.topics == DEFAULT_TOPICS and settings.language == "ja"
+    assert [r.height for r in settings.ladder] == [360, 720]
+
+
+def test_options_from_mkdocs_yml_with_python_tags(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_text(CONFIG, encoding="utf-8")
+    settings = load_settings(tmp_path)
+    assert list(settings.topics) == ["flow-mapping", "other"]
+    assert [(r.height, r.label) for r in settings.ladder] == [(360, "360p"), (720, "高画質")]
+    assert settings.loudness_lufs is None
+
+
+def test_every_bad_option_is_reported() -> None:
+    with pytest.raises(CatalogError) as info:
+        settings_from_mapping({"topcs": {}, "preset": "warp", "ladder": [{"height": 361}],
+                               "hls": "yes", "poster_widths": [0]})
+    text = str(info.value)
+    for expected in ("unknown clipportal option 'topcs'", "unknown x264 preset 'warp'",
+                     "even numbers", "'hls' has the wrong type", "poster_widths"):
+        assert expected in text
