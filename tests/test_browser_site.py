@@ -274,7 +274,8 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from rangeserver import serve
 
     root = tmp_path_factory.mktemp("hostile")
-    write(root / "mkdocs.yml", CONFIG)
+    hostile_topic = "目標設定 <img src=x onerror=alert(1)></title><script>alert(1)</script>"
+    write(root / "mkdocs.yml", CONFIG.replace("目標設定", f"'{hostile_topic}'"))
     (root / "docs").mkdir()
     (root / "videos").mkdir()
     make_source(root / "videos" / "evil.mp4", 3, "320x180")
