@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
-import http.server
-import io
 import json
 import os
 import shutil
@@ -37,16 +34,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
+from browserenv import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
+
 TOOLS = REPO / "build" / "tools"
 NPM_PACKAGES = ("lighthouse@12.2.3", "axe-core@4.10.3", "vnu-jar@26.9.27")
-CHROMIUM = os.environ.get("CLIPPORTAL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
-         "is_mobile": True, "has_touch": True, "locale": "ja-JP"}
 BARS = {"performance": 0.95, "accessibility": 0.95, "first_frame_kb": 250.0}
 VNU_THEME_ISSUES = ".*autocomplete.*only allowed when the input type.*"
 """mkdocs-material puts autocomplete on its drawer/search checkboxes (a theme issue)."""
@@ -65,20 +56,17 @@ def ensure_tools() -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
-# A static server with gzip for every text file, directory index pages included (the test
-# server's gzip path skips index.html reached through a folder URL). It counts the body bytes
-# it sends per path: the browser's own accounting misses range requests for video.
+# The test server with gzip (as static hosts do), counting the body bytes it sends per path:
+# the browser's own accounting misses range requests for video.
 
 SENT: dict[str, int] = {}
 _SENT_LOCK = threading.Lock()
 
 
-def _handler(directory: Path) -> type[http.server.BaseHTTPRequestHandler]:
+def _counting_handler() -> type[Any]:
     from rangeserver import RangeHandler
 
-    class Handler(RangeHandler):
-        use_gzip = True
-
+    class CountingHandler(RangeHandler):
         def copyfile(self, source: Any, outputfile: Any) -> None:
             path = self.path.split("?")[0]
             while chunk := source.read(64 * 1024):
@@ -89,37 +77,15 @@ def _handler(directory: Path) -> type[http.server.BaseHTTPRequestHandler]:
                 with _SENT_LOCK:
                     SENT[path] = SENT.get(path, 0) + len(chunk)
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(directory), **kwargs)
-
-        def send_head(self):  # type: ignore[no-untyped-def]
-            path = self.translate_path(self.path)
-            index = os.path.join(path, "index.html")
-            if (os.path.isdir(path) and self.path.split("?")[0].endswith("/")
-                    and os.path.isfile(index)
-                    and "gzip" in self.headers.get("Accept-Encoding", "")):
-                body = gzip.compress(Path(index).read_bytes())
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Encoding", "gzip")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                return io.BytesIO(body)
-            return super().send_head()
-
-    return Handler
+    return CountingHandler
 
 
 @contextlib.contextmanager
 def serve(directory: Path) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(directory))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    from rangeserver import serve as serve_range
+
+    with serve_range(directory, use_gzip=True, base=_counting_handler()) as url:
+        yield url
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,13 +47,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
-         "is_mobile": True, "has_touch": True, "locale": "ja-JP"}
+from browserenv import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
+
 RAW_QUERY = "window.clipportalSearchRaw = true;"
 """The baseline: the search page hands the query to Pagefind as typed."""
 

@@ -10,16 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browserenv import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CLIPPORTAL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
-         "is_mobile": True, "has_touch": True, "locale": "ja-JP"}
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 

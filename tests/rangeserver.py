@@ -31,7 +31,11 @@ class RangeHandler(SimpleHTTPRequestHandler):
 
     def send_head(self):  # type: ignore[no-untyped-def]
         path = self.translate_path(self.path)
-        if os.path.isdir(path):
+        index = os.path.join(path, "index.html")
+        if os.path.isdir(path) and self.path.split("?")[0].endswith("/") and os.path.isfile(
+                index):
+            path = index  # a folder URL: its index page, compressed like any other page
+        elif os.path.isdir(path):
             return super().send_head()
         header = self.headers.get("Range")
         if not header or not os.path.isfile(path):
@@ -44,7 +48,7 @@ class RangeHandler(SimpleHTTPRequestHandler):
         ctype = self.guess_type(path)
         if not ctype.startswith(GZIP_TYPES) or "gzip" not in self.headers.get(
                 "Accept-Encoding", ""):
-            return super().send_head()
+            return self._plain(path, ctype)
         import io
 
         body = gzip.compress(Path(path).read_bytes())
@@ -54,6 +58,14 @@ class RangeHandler(SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         return io.BytesIO(body)
+
+    def _plain(self, path: str, ctype: str):  # type: ignore[no-untyped-def]
+        handle = open(path, "rb")  # noqa: SIM115
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(os.path.getsize(path)))
+        self.end_headers()
+        return handle
 
     def _partial(self, path: str, header: str):  # type: ignore[no-untyped-def]
         size = os.path.getsize(path)
@@ -100,9 +112,11 @@ class _Limited:
 
 
 @contextmanager
-def serve(directory: Path, use_gzip: bool = False) -> Iterator[str]:
-    """Serve `directory` on 127.0.0.1 at a free port; yields the base URL."""
-    handler = type("Handler", (RangeHandler,), {"use_gzip": use_gzip})
+def serve(directory: Path, use_gzip: bool = False,
+          base: type[RangeHandler] = RangeHandler) -> Iterator[str]:
+    """Serve `directory` on 127.0.0.1 at a free port; yields the base URL. `base` may be a
+    subclass of RangeHandler (e.g. one that counts the bytes it sends)."""
+    handler = type("Handler", (base,), {"use_gzip": use_gzip})
 
     def factory(*args, **kwargs):  # type: ignore[no-untyped-def]
         return handler(*args, directory=str(directory), **kwargs)
