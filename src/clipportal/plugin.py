@@ -66,7 +66,7 @@ class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
     max_source_height = c.Optional(c.Type(int))
     """Tallest source accepted, in pixels (default 4320)."""
     max_cps = c.Optional(c.Type((int, float)))
-    """Caption reading-speed limit in characters per second (default 8)."""
+    """Reading-speed limit for Japanese captions, characters per second (default 6)."""
     jobs = c.Optional(c.Type(int))
     """Clips encoded at once (default: by CPU count)."""
 

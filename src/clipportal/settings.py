@@ -75,8 +75,9 @@ class Settings:
     """Sources larger than this are rejected."""
     max_source_height: int = 4320
     """Sources taller than this (after rotation) are rejected."""
-    max_cps: float = 8.0
-    """Caption reading speed limit in characters per second (a warning above it)."""
+    max_cps: float = 6.0
+    """Reading-speed limit for Japanese captions, characters per second (a warning above it);
+    broadcast guidance is about 4, and short cues need some room above that."""
 
 
 _TOP_KEYS = {
