@@ -322,6 +322,14 @@ def make_text(folder: Path, name: str = "notes.mp4") -> Path:
     return out
 
 
+def make_full_range(folder: Path, name: str = "mjpeg.mkv") -> Path:
+    """Motion JPEG in full-range yuvj420p (cameras, screen recorders), with PCM sound."""
+    path = folder / name
+    ffmpeg(*_picture("320x240", 25, 1.5), *_sine(1.5), "-c:v", "mjpeg", "-q:v", "5",
+           "-c:a", "pcm_s16le", "-shortest", str(path))
+    return path
+
+
 SOURCES: dict[str, Callable[[Path], Path]] = {
     "plain": make_plain,
     "rotated": make_rotated,
@@ -343,6 +351,7 @@ SOURCES: dict[str, Callable[[Path], Path]] = {
     "cover_first": make_cover_first,
     "data_stream": make_data_stream,
     "zero_channels": make_zero_channel_audio,
+    "full_range": make_full_range,
 }
 
 BROKEN: dict[str, Callable[[Path], Path]] = {

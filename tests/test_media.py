@@ -296,6 +296,14 @@ def test_renditions_are_what_phones_play(encode: Callable[..., Encoded]) -> None
         assert moov_before_mdat(path)
 
 
+def test_full_range_mjpeg_comes_out_limited_range_yuv420p(
+        encode: Callable[..., Encoded]) -> None:
+    manifest, folder = encode("full_range")
+    out = probe(folder / manifest["renditions"][0]["file"], "x")
+    assert out.video is not None and out.video.pix_fmt == "yuv420p"
+    assert out.audio is not None and out.audio.codec == "aac"
+
+
 def test_bitrate_is_capped(encode: Callable[..., Encoded], sources: dict[str, Path]) -> None:
     rung = Rendition("360p", 360, 27, 300, "標準")
     manifest, folder = encode("noisy", dataclasses.replace(FAST, ladder=(rung,)))

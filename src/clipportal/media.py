@@ -107,6 +107,11 @@ def limit_problems(source: str, facts: MediaFacts, limits: Limits) -> list[Probl
     return problems
 
 
+MEDIA_REVISION = 2
+"""Bumped whenever the ffmpeg graph or the outputs change, so cached entries made by older
+code are never served (2: full-range sources come out limited-range)."""
+
+
 @dataclass(frozen=True)
 class MediaJob:
     """Everything needed to turn one source into a cache entry: picklable, no absolute paths
@@ -124,7 +129,7 @@ class MediaJob:
     """Chapter start times in seconds; each gets a thumbnail."""
 
     def key(self, tool_version: str | None = None) -> str:
-        return job_key("media", __version__, tool_version or ffmpeg_version(),
+        return job_key("media", __version__, MEDIA_REVISION, tool_version or ffmpeg_version(),
                        self.source_sha256, asdict(self.encode), self.poster,
                        list(self.chapter_times))
 
@@ -353,7 +358,10 @@ def _normalised_video(video: Any, plan: Plan) -> Any:
     if plan.deinterlace:  # one frame per frame: 50i becomes 25p, not 50p
         video = video.filter("bwdif", mode="send_frame", parity="auto", deint="all")
     video = video.filter("fps", fps=str(plan.fps))
-    video = video.filter("scale", plan.work_size[0], plan.work_size[1]).filter("setsar", 1)
+    # out_range=tv: full-range sources (MJPEG, some phone and screen recorders) come out as
+    # limited-range yuv420p, which every phone decodes, not yuvj420p.
+    video = video.filter("scale", plan.work_size[0], plan.work_size[1],
+                         out_range="tv").filter("setsar", 1)
     if plan.tonemap:
         video = _tonemapped(video)
     return video.filter("format", "yuv420p")
