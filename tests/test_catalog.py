@@ -77,7 +77,7 @@ def test_every_problem_is_reported_at_once_with_lines(tmp_path: Path) -> None:
     assert ("videos/syntax.yml", 2) in found or ("videos/syntax.yml", 1) in found
     assert ("videos/notopic.yml", 2) in found and "unknown topic 'no-such-topic'" in messages
     assert any(p == "videos/Bad_Slug.yml" for p, _ in found)
-    assert ("videos/chapters.yml", 9) in found
+    assert ("videos/chapters.yml", 11) in found  # the out-of-order entry itself
     assert ("videos/wrongtype.yml", 7) in found
     assert ("videos/baddate.yml", 5) in found
     assert any(p == "videos/novideo.yml" for p, _ in found) and "no video file" in messages
@@ -184,3 +184,37 @@ def test_a_video_without_a_clip_file_is_a_warning(tmp_path: Path) -> None:
     catalog = load_catalog(tmp_path, Settings())
     assert [w.path for w in catalog.warnings if "no clip file" in w.message] == [
         "videos/forgotten.mov"]
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("title: t\ntopic: flow-mapping\ndate: 2022-02-30\n", 3),
+    ("title: t\ntopic: flow-mapping\ntags: [2022-13-45]\n", 3),
+    ('title: !!int "abc"\ntopic: flow-mapping\n', 1),
+    ('title: t\ntopic: flow-mapping\nposter: !!timestamp "abc"\n', 3),
+    ("title: t\ntopic: flow-mapping\ntags: " + "[" * 3000 + "]" * 3000 + "\n", 1),
+    ("title:\ntopic: flow-mapping\n", 1),
+    ("title: t\ntopic: ~\n", 2),
+    ("title: a\ntopic: flow-mapping\ntitle: b\n", 3),
+])
+def test_unbuildable_values_are_errors_with_lines(tmp_path: Path, text: str, line: int) -> None:
+    """Values PyYAML cannot build, nesting bombs, empty required keys, duplicate keys: each a
+    plain error with its line, and the other clips' problems are still reported."""
+    make_project(tmp_path, {"bad": text, "other": GOOD.replace("topic: flow-mapping", "topic: x")})
+    problems = problems_of(tmp_path)
+    assert ("videos/bad.yml", line) in {(p.path, p.line) for p in problems}, problems
+    assert any(p.path == "videos/other.yml" for p in problems)
+
+
+def test_links_out_of_the_project_are_refused_for_clip_and_caption_files(
+        tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yml").write_text("title: SECRET\ntopic: flow-mapping\n", encoding="utf-8")
+    (outside / "secret.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nSECRET\n")
+    project = make_project(tmp_path / "portal", {"ok": GOOD})
+    os.symlink(outside / "secret.yml", project / "videos" / "leak.yml")
+    os.symlink(outside / "secret.srt", project / "captions" / "ok.ja.srt")
+    problems = problems_of(project)
+    paths = {p.path for p in problems}
+    assert {"videos/leak.yml", "captions/ok.ja.srt"} <= paths
+    assert all("SECRET" not in p.format() and str(tmp_path) not in p.format() for p in problems)

@@ -40,6 +40,8 @@ def test_version_and_usage_errors() -> None:
     assert run_cli("--version").stdout.startswith("clipportal ")
     assert run_cli().returncode == 2
     assert run_cli("build", "--jobs", "0").returncode == 2
+    bad_jobs = run_cli("build", "--jobs", "x")
+    assert bad_jobs.returncode == 2 and "'x' is not a whole number" in bad_jobs.stderr
     assert run_cli("check", "/no/such/folder").returncode == 2
 
 

@@ -38,6 +38,8 @@ class Chapter:
     start: float
     """Seconds from the start of the clip."""
     title: str
+    line: int = 0
+    """Where it is written in the clip file (for messages)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,9 @@ def _meta_files(root: Path) -> list[Path]:
     videos = root / "videos"
     if not videos.is_dir():
         return []
-    return sorted(p for p in videos.iterdir() if p.suffix in META_SUFFIXES and p.is_file())
+    return sorted(p for p in videos.iterdir()
+                  if p.suffix.lower() in META_SUFFIXES and not p.name.startswith(".")
+                  and (p.is_file() or p.is_symlink()))
 
 
 def _slugs_with_meta(root: Path) -> set[str]:
@@ -114,6 +118,7 @@ class _Ctx:
         self.source = source
         self.problems = problems
         self.lines: dict[str, int] = {}
+        self.chapter_lines: list[int] = []
         self.failed = False
 
     def error(self, message: str, hint: str, key: str | None = None,
@@ -128,8 +133,12 @@ class _Ctx:
 
 
 def _load_clip(path: Path, root: Path, settings: Settings, problems: list[Problem]) -> Clip | None:
-    ctx = _Ctx(project_relative(root, path), problems)
+    ctx = _Ctx(f"videos/{path.name}", problems)
     slug = path.stem
+    if not path.resolve().is_relative_to(root.resolve()) or not path.resolve().is_file():
+        ctx.error("the clip file is a link leading outside the project (or to no file)",
+                  "put the clip file itself into videos/")
+        return None
     if not is_valid_slug(slug):
         ctx.error(f"'{path.name}' is not an allowed clip file name",
                   "rename it to lower-case ASCII letters, digits and '-', e.g. flow-mapping-01.yml")
@@ -163,23 +172,76 @@ def _parse_yaml(path: Path, ctx: _Ctx) -> dict[str, Any] | None:
 def _compose(text: str, ctx: _Ctx) -> dict[str, Any] | None:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        ctx.error(f"YAML syntax error: {exc.problem or exc.context}",
-                  "check indentation and quoting on this line (quote text containing ':' or '#')",
-                  line=line)
+    except RecursionError:
+        ctx.error("the file is nested too deeply to read", "write plain keys and short lists")
         return None
     except yaml.YAMLError as exc:
-        ctx.error(f"YAML error: {exc}", "check the file's syntax")
+        _syntax_error(exc, ctx)
+        return None
+    try:
+        data = yaml.safe_load(text)
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        # PyYAML raises these for values it cannot build: 2022-02-30, !!int "abc" …
+        ctx.error(f"a value cannot be read ({exc})", "write dates as real YYYY-MM-DD dates and "
+                  "leave out YAML tags such as !!int", line=_bad_value_line(node))
+        return None
+    except yaml.YAMLError as exc:
+        _syntax_error(exc, ctx)
         return None
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         ctx.error("the clip file must be a mapping of keys such as title: and topic:",
                   "start from an example: title: …, topic: …")
         return None
-    ctx.lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    ctx.lines = _key_lines(node, ctx)
+    ctx.chapter_lines = _item_lines(node, "chapters")
     return data
+
+
+def _syntax_error(exc: yaml.YAMLError, ctx: _Ctx) -> None:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        ctx.error(f"YAML syntax error: {exc.problem or exc.context}",
+                  "check indentation and quoting on this line (quote text containing ':' or '#')",
+                  line=line)
+    else:
+        ctx.error(f"YAML error: {exc}", "check the file's syntax")
+
+
+def _bad_value_line(root: yaml.Node | None) -> int:
+    """The line of the first scalar PyYAML cannot build (found by building each one)."""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except Exception:  # any failure marks the culprit
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return 1
+
+
+def _key_lines(node: yaml.MappingNode, ctx: _Ctx) -> dict[str, int]:
+    """Line of each top-level key; a key given twice is an error (the last would win)."""
+    lines: dict[str, int] = {}
+    for key, _ in node.value:
+        name, line = str(key.value), key.start_mark.line + 1
+        if name in lines:
+            ctx.error(f"'{name}' is given twice (also on line {lines[name]})",
+                      "keep one of them", line=line)
+        lines.setdefault(name, line)
+    return lines
+
+
+def _item_lines(node: yaml.MappingNode, key: str) -> list[int]:
+    for name, value in node.value:
+        if str(name.value) == key and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
 
 
 def _check_keys(data: dict[str, Any], ctx: _Ctx) -> None:
@@ -223,6 +285,8 @@ def _build_clip(slug: str, data: dict[str, Any], root: Path, settings: Settings,
 def _text(data: dict[str, Any], key: str, ctx: _Ctx, required: bool = False) -> str:
     value = data.get(key)
     if value is None:
+        if required and key in data:
+            ctx.error(f"'{key}' is empty", f"give the clip a {key}", key=key)
         return ""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         ctx.error(f"'{key}' must be text", f"write `{key}: …` on one line", key=key)
@@ -309,24 +373,30 @@ def _chapters(data: dict[str, Any], ctx: _Ctx) -> tuple[Chapter, ...]:
     if not isinstance(value, list):
         ctx.error("'chapters' must be a list", hint, key="chapters")
         return ()
-    chapters = [c for c in (_chapter(item, ctx, hint) for item in value) if c]
+    chapters = [c for c in (_chapter(item, ctx, hint, _line_of(ctx, i))
+                            for i, item in enumerate(value)) if c]
     _check_chapter_order(chapters, ctx)
     return tuple(chapters)
 
 
-def _chapter(item: Any, ctx: _Ctx, hint: str) -> Chapter | None:
+def _line_of(ctx: _Ctx, index: int) -> int:
+    lines = ctx.chapter_lines
+    return lines[index] if index < len(lines) else ctx.lines.get("chapters", 1)
+
+
+def _chapter(item: Any, ctx: _Ctx, hint: str, line: int) -> Chapter | None:
     if not isinstance(item, dict) or set(item) - {"start", "title"} or "start" not in item:
-        ctx.error("each chapter needs exactly 'start' and 'title'", hint, key="chapters")
+        ctx.error("each chapter needs exactly 'start' and 'title'", hint, line=line)
         return None
     start = parse_time(item["start"])
     title = item.get("title")
     if start is None:
-        ctx.error(f"chapter time '{item['start']}' is not a time like 1:05", hint, key="chapters")
+        ctx.error(f"chapter time '{item['start']}' is not a time like 1:05", hint, line=line)
         return None
     if not isinstance(title, str | int | float) or not str(title).strip():
-        ctx.error("a chapter has no title", hint, key="chapters")
+        ctx.error("a chapter has no title", hint, line=line)
         return None
-    return Chapter(start, str(title).strip())
+    return Chapter(start, str(title).strip(), line)
 
 
 def _check_chapter_order(chapters: list[Chapter], ctx: _Ctx) -> None:
@@ -334,7 +404,7 @@ def _check_chapter_order(chapters: list[Chapter], ctx: _Ctx) -> None:
         if after.start <= before.start:
             ctx.error(f"chapter '{after.title}' starts at {after.start:g} s, not after the "
                       f"chapter before it ({before.start:g} s)",
-                      "list chapters in the order they appear in the clip", key="chapters")
+                      "list chapters in the order they appear in the clip", line=after.line)
 
 
 def _resolve_video(slug: str, data: dict[str, Any], root: Path,
@@ -399,6 +469,10 @@ def _load_caption_sources(root: Path, settings: Settings, good: set[str], known:
                           problems: list[Problem]) -> dict[str, tuple[CaptionSource, ...]]:
     found: dict[str, list[CaptionSource]] = {}
     for path, source in _caption_files(root):
+        if not path.resolve().is_relative_to(root.resolve()):
+            problems.append(Problem(source, "this caption file is a link leading outside the "
+                                    "project", "put the caption file itself into captions/"))
+            continue
         parsed = parse_caption_name(path.name, settings.language)
         if parsed is None:
             problems.append(Problem(source, f"'{path.name}' is not a caption file name clipportal "
@@ -421,10 +495,10 @@ def _caption_files(root: Path) -> Iterator[tuple[Path, str]]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.name.lower() in {"readme.md", "readme.txt"}:
             continue
-        source = project_relative(root, path)
+        source = f"captions/{path.name}"
         if not path.resolve().is_relative_to(root.resolve()):
-            continue
-        if path.is_file():
+            yield path, source  # reported by the caller, never read
+        elif path.is_file():
             yield path, source
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from clipportal import __version__
@@ -49,14 +52,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
 
 
+_INTERRUPTED = threading.Event()
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    """Remember the interrupt: ffmpeg gets the same Ctrl-C from the terminal and dies, and its
+    failure must not be blamed on the editor's clip."""
+    _INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s")
     if args.command != "new" and not args.dir.is_dir():
@@ -65,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(_dispatch(args))
     except ClipportalError as exc:
+        if _INTERRUPTED.is_set():
+            print("clipportal: interrupted; nothing half-written was kept", file=sys.stderr)
+            return 130
         print_problems(exc.problems)
         return EXIT_ERRORS
     except KeyboardInterrupt:

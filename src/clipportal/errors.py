@@ -6,6 +6,7 @@ so an editor can find it from a pull-request annotation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -30,14 +31,24 @@ class Problem:
     def format(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         text = f"{where}: {self.severity}: {self.message}"
-        return f"{text} (hint: {self.hint})" if self.hint else text
+        return printable(f"{text} (hint: {self.hint})" if self.hint else text)
 
     def github_annotation(self) -> str:
         """A GitHub Actions workflow command that shows the problem on the pull request."""
         level = "error" if self.severity == "error" else "warning"
         line = f",line={self.line}" if self.line else ""
-        body = f"{self.message} ({self.hint})" if self.hint else self.message
-        return f"::{level} file={_escape_property(self.path)}{line}::{_escape_data(body)}"
+        body = printable(f"{self.message} ({self.hint})" if self.hint else self.message)
+        path = _escape_property(printable(self.path))
+        return f"::{level} file={path}{line}::{_escape_data(body)}"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """Control characters from hostile file contents shown as \\xNN, never sent raw to a
+    terminal or a CI log."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _escape_data(text: str) -> str:

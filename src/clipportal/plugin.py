@@ -150,7 +150,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         return server
 
 
-_ROOT_URL = re.compile(r'((?:href|src)=")/(?!/)')
+_ROOT_URL = re.compile(r'((?:href|src|action)=")/(?!/)')
 
 
 def _relative_404(page: Path) -> None:

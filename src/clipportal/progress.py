@@ -78,8 +78,8 @@ def print_summary(prepared: Prepared, reporter: ConsoleReporter, elapsed: float,
     where = site.relative_to(root) if site.is_relative_to(root) else site
     reporter.console.print(
         f"{len(prepared.clips)} clips: {prepared.encoded} encoded, {prepared.cached} from cache; "
-        f"site in {where}/ ({elapsed:.1f} s). Open {where}/index.html or run "
-        "`clipportal serve`.")
+        f"site in {where}/ ({elapsed:.1f} s). Preview it with `clipportal serve`, or put "
+        f"{where}/ on any web server.")
 
 
 def _rendition_names(prepared: Prepared) -> list[str]:
