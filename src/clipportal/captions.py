@@ -282,8 +282,15 @@ def _is_silent(block: tuple[_Line, ...], kind: str, header: bool) -> bool:
     return header or vtt_block or all(_is_index(line.text) for line in block)
 
 
+_TIMING_START = re.compile(r"^\s*\d+(?::\d+){1,2}(?:[.,:]\d*)?\s*-->")
+
+
 def _looks_like_timing(text: str, kind: str) -> bool:
-    return bool(_SBV_TIMING.fullmatch(text)) if kind == "sbv" else "-->" in text
+    # A line is a timing only when a timestamp comes before its arrow: spoken text such as
+    # 「申請 --> 審査という流れ」 is cue text, not a broken timing.
+    if kind == "sbv":
+        return bool(_SBV_TIMING.fullmatch(text))
+    return bool(_TIMING_START.match(text))
 
 
 def _is_index(text: str) -> bool:
