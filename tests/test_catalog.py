@@ -181,7 +181,10 @@ def test_clip_loader_never_crashes(tmp_path: Path, text: str) -> None:
 def test_a_video_without_a_clip_file_is_a_warning(tmp_path: Path) -> None:
     make_project(tmp_path, {"a": GOOD})
     (tmp_path / "videos" / "forgotten.mov").write_bytes(b"\x00" * 100)
+    (tmp_path / "videos" / "2023").mkdir()
+    (tmp_path / "videos" / "2023" / "nested.yml").write_text(GOOD, encoding="utf-8")
     catalog = load_catalog(tmp_path, Settings())
+    assert any(w.path == "videos/2023/" for w in catalog.warnings)
     assert [w.path for w in catalog.warnings if "no clip file" in w.message] == [
         "videos/forgotten.mov"]
 

@@ -126,3 +126,11 @@ def test_check_flags_a_video_outside_lfs_when_the_repo_uses_lfs(tmp_path: Path) 
     assert "Git LFS" in result.stderr
     (root / ".gitattributes").write_text("videos/*.mp4 filter=lfs diff=lfs merge=lfs -text\n")
     assert run_cli("check", str(root)).returncode == 0
+
+
+def test_poster_past_the_end_is_a_warning_on_the_clip_files_line(tmp_path: Path) -> None:
+    root = portal(tmp_path, {"clip": GOOD.replace("poster: 12.5", "poster: 99").replace(
+        '  - {start: "1:05", title: 所要時間を測る}\n', "")})
+    result = run_cli("build", str(root))
+    assert result.returncode == 0, result.stderr
+    assert "videos/clip.yml:8: warning: poster time 99 s is past the end" in result.stderr

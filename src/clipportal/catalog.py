@@ -67,6 +67,8 @@ class Clip:
     video_source: str
     meta_source: str
     captions: tuple[CaptionSource, ...] = ()
+    poster_line: int = 0
+    """Line of `poster:` in the clip file (0 when absent), for messages."""
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,7 @@ def _build_clip(slug: str, data: dict[str, Any], root: Path, settings: Settings,
         date=_date(data, ctx), speakers=_text_list(data, "speakers", ctx),
         tags=_text_list(data, "tags", ctx), poster=_poster(data, ctx),
         chapters=_chapters(data, ctx), video=video or root, video_source=video_source,
-        meta_source=ctx.source,
+        meta_source=ctx.source, poster_line=ctx.lines.get("poster", 0),
     )
     return clip if video else None
 
@@ -516,16 +518,29 @@ def _unique_langs(items: list[CaptionSource],
 
 
 def _orphan_videos(root: Path, used: set[Path], slugs: set[str]) -> list[Problem]:
-    """Videos in videos/ that no clip file names: probably a forgotten clip file."""
+    """Videos in videos/ that no clip file names (probably a forgotten clip file), and clip
+    files put in sub-folders, which are not read."""
     folder = root / "videos"
     if not folder.is_dir():
         return []
-    return [Problem(project_relative(root, p), "this video has no clip file, so it is not "
-                    "published", f"add videos/{p.stem}.yml (clipportal new can write it)",
-                    severity="warning")
-            for p in sorted(folder.iterdir())
-            if p.is_file() and p.suffix.lower() not in NOT_VIDEO_SUFFIXES
-            and not p.name.startswith(".") and p.resolve() not in used and p.stem not in slugs]
+    entries = sorted(folder.iterdir())
+    orphans = [Problem(project_relative(root, p), "this video has no clip file, so it is not "
+                       "published", f"add videos/{p.stem}.yml (clipportal new can write it)",
+                       severity="warning")
+               for p in entries
+               if p.is_file() and p.suffix.lower() not in NOT_VIDEO_SUFFIXES
+               and not p.name.startswith(".") and p.resolve() not in used and p.stem not in slugs]
+    nested = [Problem(f"videos/{p.name}/", "clip files in folders inside videos/ are not read",
+                      "put clip files and videos directly in videos/", severity="warning")
+              for p in entries if p.is_dir() and not p.is_symlink() and _holds_clip_files(p)]
+    return orphans + nested
+
+
+def _holds_clip_files(folder: Path) -> bool:
+    try:
+        return any(p.suffix.lower() in META_SUFFIXES for p in folder.iterdir())
+    except OSError:
+        return False
 
 
 def _check_duplicate_titles(clips: list[Clip], problems: list[Problem]) -> None:

@@ -185,7 +185,7 @@ def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
 def _prepare_clip(clip: Clip, manifest: dict[str, Any], settings: Settings, cache: MediaCache,
                   problems: list[Problem]) -> PreparedClip | None:
     for note in manifest.get("warnings", []):
-        problems.append(Problem(clip.video_source, note, severity="warning"))
+        problems.append(_media_warning(clip, str(note)))
     key = str(manifest["key"])
     media_dir = f"media/{clip.slug}/{key[:10]}"
     duration = float(manifest["duration"])
@@ -195,6 +195,14 @@ def _prepare_clip(clip: Clip, manifest: dict[str, Any], settings: Settings, cach
     tracks += _chapter_tracks(clip, duration, media_dir, problems)
     tracks.append(_storyboard_track(manifest, media_dir))
     return PreparedClip(clip, manifest, media_dir, cache.entry(key), tuple(tracks), transcript)
+
+
+def _media_warning(clip: Clip, note: str) -> Problem:
+    """A poster time is the editor's line in the clip file; anything else is about the video."""
+    if note.startswith("poster time"):
+        return Problem(clip.meta_source, note, "set poster: to a time inside the clip",
+                       clip.poster_line or None, "warning")
+    return Problem(clip.video_source, note, severity="warning")
 
 
 def _caption_tracks(clip: Clip, duration: float, settings: Settings, media_dir: str,
