@@ -335,3 +335,48 @@ def test_hostile_clip_file_runs_no_script(phone: Any, hostile_site: str, path: s
     if "XSS" in path:
         hits = phone.locator("[data-search-results] > li")
         assert hits.count() == 1 and "<img src=x" in hits.first.inner_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# hls: true — the adaptive playlist is the 自動 choice where the browser plays HLS itself.
+
+@pytest.fixture(scope="module")
+def hls_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from rangeserver import serve
+
+    root = tmp_path_factory.mktemp("hls")
+    write(root / "mkdocs.yml", CONFIG.replace("      preset: ultrafast\n",
+                                              "      preset: ultrafast\n      hls: true\n"))
+    (root / "docs").mkdir()
+    (root / "videos").mkdir()
+    make_source(root / "videos" / "wave.mp4", 9)
+    write(root / "videos" / "wave.yml", "title: 自動画質の動画\ntopic: goal-setting\n")
+    write(root / "captions" / "wave.ja.srt", srt([(0.5, 2.5, "自動の字幕です。")]))
+    result = run_cli("build", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    with serve(root / "build" / "site") as url:
+        yield url
+
+
+def test_hls_is_the_automatic_choice_and_plays(phone: Any, hls_site: str) -> None:
+    phone.goto(hls_site + "clips/wave/")
+    assert phone.locator("[data-cp=quality]").input_value() == "auto"
+    state = phone.locator("video[data-clip]").evaluate("""async v => {
+        await v.play(); await new Promise(r => setTimeout(r, 1500));
+        return {src: v.currentSrc, width: v.videoWidth,
+                frames: v.getVideoPlaybackQuality().totalVideoFrames, time: v.currentTime}; }""")
+    assert state["src"].endswith("master.m3u8") and state["width"] > 0 and state["frames"] > 0
+    phone.locator("[data-cp=quality]").select_option("360p")
+    assert video_state(phone)["src"].endswith("360p.mp4")
+    assert phone.offsite_requests == []
+
+
+def test_hls_portal_still_saves_data_with_the_small_file(browser: Any, hls_site: str) -> None:
+    from browserenv import PHONE
+
+    context = browser.new_context(**PHONE)
+    context.add_init_script(SAVE_DATA % ("true", "4g"))
+    page = context.new_page()
+    page.goto(hls_site + "clips/wave/")
+    assert page.locator("[data-cp=quality]").input_value() == "360p"
+    context.close()

@@ -168,6 +168,7 @@ def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[
                 "width": poster["width"], "height": poster["height"]},
         search_poster=f"{item.media_dir}/{_poster_at(item, SEARCH_POSTER_WIDTH)['webp']}",
         sources=_sources(item, link), tracks=_tracks(item, link), speeds=SPEEDS,
+        hls=_hls(item, link),
         captions=[t for t in item.tracks if t.kind == "captions"],
         chapters=_chapters(item, link), transcript=transcript_groups(item.transcript),
         terms_meta=TERMS_META, terms=search_terms(_indexed_texts(item, settings)),
@@ -213,6 +214,12 @@ def _sources(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
              "label": r["label"] or r["name"], "mb": f"{r['bytes'] / 1_000_000:.1f}",
              "width": r["width"], "height": r["height"]}
             for r in renditions]
+
+
+def _hls(item: PreparedClip, link: _Linker) -> str:
+    """The adaptive playlist's URL when the portal writes HLS (`hls: true`), else ''."""
+    hls = item.media.get("hls")
+    return link.to(f"{item.media_dir}/{hls['master']}") if hls else ""
 
 
 def _tracks(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:

@@ -43,6 +43,10 @@
     var slug = video.getAttribute("data-clip");
     var page = video.closest("[data-clip-page]") || document;
     var sources = $$("source[data-quality]", video);
+    /* With `hls: true` an adaptive playlist follows the MP4s; used only where the browser
+       plays HLS itself (no library), as the 自動 choice. */
+    var hls = $("source[data-hls]", video);
+    if (hls && !video.canPlayType("application/vnd.apple.mpegurl")) hls = null;
     var duration = parseFloat(video.getAttribute("data-duration")) || 0;
     var speedSel = $("[data-cp=speed]", page), qualitySel = $("[data-cp=quality]", page);
     var captionSel = $("[data-cp=captions]", page);
@@ -68,8 +72,10 @@
     /* ---- quality: remembered choice, else small on scarce data, else fit the player ---- */
     function pickSource() {
       var saved = store.get("quality"), i;
+      if (saved === "auto" && hls) return hls;
       for (i = 0; i < sources.length; i++) if (sources[i].getAttribute("data-quality") === saved) return sources[i];
       if (dataScarce()) return sources[0];
+      if (hls) return hls;
       var need = (video.clientWidth || 640) * Math.min(window.devicePixelRatio || 1, 2);
       for (i = 0; i < sources.length; i++) if (+sources[i].getAttribute("data-width") >= need) return sources[i];
       return sources[sources.length - 1];
@@ -87,10 +93,12 @@
     if (sources.length) {
       var chosen = pickSource();
       useSource(chosen);
-      if (qualitySel) qualitySel.value = chosen.getAttribute("data-quality");
+      var auto = qualitySel && $("option[value=auto]", qualitySel);
+      if (auto && hls) auto.hidden = auto.disabled = false;
+      if (qualitySel) qualitySel.value = chosen === hls ? "auto" : chosen.getAttribute("data-quality");
     }
     if (qualitySel) qualitySel.addEventListener("change", function () {
-      var s = sources.filter(function (x) { return x.getAttribute("data-quality") === qualitySel.value; })[0];
+      var s = qualitySel.value === "auto" ? hls : sources.filter(function (x) { return x.getAttribute("data-quality") === qualitySel.value; })[0];
       if (!s) return;
       store.set("quality", qualitySel.value);
       useSource(s);
