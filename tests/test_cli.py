@@ -134,3 +134,14 @@ def test_poster_past_the_end_is_a_warning_on_the_clip_files_line(tmp_path: Path)
     result = run_cli("build", str(root))
     assert result.returncode == 0, result.stderr
     assert "videos/clip.yml:8: warning: poster time 99 s is past the end" in result.stderr
+
+
+def test_check_reports_a_broken_clip_file_and_another_clips_bad_captions_together(
+        tmp_path: Path) -> None:
+    root = portal(tmp_path, {"good": GOOD.replace("poster: 12.5\n", "").replace(
+        '  - {start: "1:05", title: 所要時間を測る}\n', "")})
+    (root / "videos" / "broken.yml").write_text("title: [x\n", encoding="utf-8")
+    (root / "captions" / "good.ja.srt").write_bytes(b"\x00\xff\xfe garbage" * 50)
+    result = run_cli("check", str(root))
+    assert result.returncode == 1
+    assert "videos/broken.yml" in result.stderr and "captions/good.ja.srt" in result.stderr

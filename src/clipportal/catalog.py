@@ -75,6 +75,7 @@ class Clip:
 class Catalog:
     clips: tuple[Clip, ...]
     warnings: tuple[Problem, ...] = ()
+    """Problems found while loading: only warnings once `load_catalog` has returned."""
 
     def by_topic(self, topic: str) -> tuple[Clip, ...]:
         return tuple(c for c in self.clips if c.topic == topic)
@@ -82,6 +83,16 @@ class Catalog:
 
 def load_catalog(root: Path, settings: Settings) -> Catalog:
     """Load and validate every clip; raise CatalogError with all problems if any is an error."""
+    catalog = scan_catalog(root, settings)
+    if any(p.severity == "error" for p in catalog.warnings):
+        raise CatalogError(catalog.warnings)
+    return catalog
+
+
+def scan_catalog(root: Path, settings: Settings) -> Catalog:
+    """Every clip whose files are valid, with every problem found (errors included) in
+    `warnings`: `clipportal check` goes on to check those clips, so one broken clip file
+    never hides another clip's caption or video problems."""
     problems: list[Problem] = []
     clips = [c for c in (_load_clip(p, root, settings, problems) for p in _meta_files(root)) if c]
     captions = _load_caption_sources(root, settings, {c.slug for c in clips},
@@ -89,9 +100,6 @@ def load_catalog(root: Path, settings: Settings) -> Catalog:
     clips = [_with_captions(c, captions.get(c.slug, ())) for c in clips]
     _check_duplicate_titles(clips, problems)
     problems += _orphan_videos(root, {c.video for c in clips}, _slugs_with_meta(root))
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise CatalogError(problems)
     ordered = sorted(clips, key=lambda c: (c.date or dt.date.min, c.slug), reverse=True)
     return Catalog(tuple(ordered), tuple(problems))
 

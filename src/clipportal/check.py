@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clipportal.captions import check_track, read_captions
-from clipportal.catalog import Catalog, Clip, load_catalog, missing_site_captions
+from clipportal.catalog import Catalog, Clip, missing_site_captions, scan_catalog
 from clipportal.errors import ClipportalError, Problem
 from clipportal.lfs import lfs_problems
 from clipportal.media import Limits, limit_problems
@@ -19,7 +19,7 @@ def check_project(root: Path, settings: Settings | None = None) -> list[Problem]
     """All problems (errors and warnings) in the project at `root`."""
     try:
         settings = settings or load_settings(root)
-        catalog = load_catalog(root, settings)
+        catalog = scan_catalog(root, settings)
     except ClipportalError as exc:
         return list(exc.problems)
     sources = [clip.video_source for clip in catalog.clips]
