@@ -51,3 +51,15 @@ def test_every_bad_option_is_reported() -> None:
     for expected in ("unknown clipportal option 'topcs'", "unknown x264 preset 'warp'",
                      "even numbers", "'hls' has the wrong type", "poster_widths"):
         assert expected in text
+
+
+def test_the_plugin_and_the_cli_agree_on_the_site_folder(tmp_path: Path) -> None:
+    from clipportal.settings import effective_site_dir, read_site_dir
+
+    root = tmp_path.resolve()
+    assert read_site_dir(root) == root / "build" / "site"  # no mkdocs.yml
+    for given, expected in (("site", "build/site"), ("./site", "build/site"),
+                            ("out/html", "out/html")):
+        (root / "mkdocs.yml").write_text(f"site_name: x\nsite_dir: {given}\n", encoding="utf-8")
+        assert read_site_dir(root) == root / expected
+        assert effective_site_dir(root, Path(given)) == root / expected

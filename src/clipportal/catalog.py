@@ -94,12 +94,14 @@ def scan_catalog(root: Path, settings: Settings) -> Catalog:
     `warnings`: `clipportal check` goes on to check those clips, so one broken clip file
     never hides another clip's caption or video problems."""
     problems: list[Problem] = []
-    clips = [c for c in (_load_clip(p, root, settings, problems) for p in _meta_files(root)) if c]
-    captions = _load_caption_sources(root, settings, {c.slug for c in clips},
-                                     _slugs_with_meta(root), problems)
+    meta_files = _meta_files(root)
+    with_meta = {p.stem for p in meta_files}
+    clips = [c for c in (_load_clip(p, root, settings, problems) for p in meta_files) if c]
+    captions = _load_caption_sources(root, settings, {c.slug for c in clips}, with_meta,
+                                     problems)
     clips = [_with_captions(c, captions.get(c.slug, ())) for c in clips]
     _check_duplicate_titles(clips, problems)
-    problems += _orphan_videos(root, {c.video for c in clips}, _slugs_with_meta(root))
+    problems += _orphan_videos(root, {c.video for c in clips}, with_meta)
     ordered = sorted(clips, key=lambda c: (c.date or dt.date.min, c.slug), reverse=True)
     return Catalog(tuple(ordered), tuple(problems))
 
@@ -111,10 +113,6 @@ def _meta_files(root: Path) -> list[Path]:
     return sorted(p for p in videos.iterdir()
                   if p.suffix.lower() in META_SUFFIXES and not p.name.startswith(".")
                   and (p.is_file() or p.is_symlink()))
-
-
-def _slugs_with_meta(root: Path) -> set[str]:
-    return {p.stem for p in _meta_files(root)}
 
 
 def _with_captions(clip: Clip, captions: tuple[CaptionSource, ...]) -> Clip:

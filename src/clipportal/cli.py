@@ -150,10 +150,11 @@ def _build(root: Path, jobs: int | None, strict: bool) -> int:
 def _site_step(root: Path, prepared: Prepared, settings: Settings, strict: bool) -> Path:
     """Run MkDocs and Pagefind unless the site already matches every input."""
     from clipportal.fingerprint import is_up_to_date, mark_built, site_fingerprint
-    from clipportal.site import build_site, site_dir
+    from clipportal.settings import read_site_dir
+    from clipportal.site import build_site
 
     fingerprint = site_fingerprint(root, prepared, settings)
-    target = site_dir(root)
+    target = read_site_dir(root)
     if is_up_to_date(target, fingerprint):
         print("site is up to date (nothing changed since the last build)", file=sys.stderr)
         return target

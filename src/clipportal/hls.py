@@ -18,6 +18,7 @@ from typing import Any
 import av
 
 from clipportal.errors import MediaError, Problem
+from clipportal.verify import duration_tolerance
 
 MASTER = "master.m3u8"
 AAC_LC = "mp4a.40.2"
@@ -95,7 +96,7 @@ def _playlist_problems(playlist: MediaPlaylist, media: Path, duration: float,
     problems = []
     if playlist.end > media.stat().st_size:
         problems.append(f"{name} points past the end of {media.name}")
-    if abs(sum(playlist.durations) - duration) > max(0.5, 0.02 * duration):
+    if abs(sum(playlist.durations) - duration) > duration_tolerance(duration):
         problems.append(f"{name} lasts {sum(playlist.durations):.1f} s, the clip {duration:.1f} s")
     if max(playlist.durations) > gop_seconds * 1.5 + 0.1:
         problems.append(f"{name} has a {max(playlist.durations):.1f} s segment (GOP "

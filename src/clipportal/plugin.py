@@ -31,7 +31,7 @@ from clipportal.pages import (
 )
 from clipportal.pipeline import Prepared, PreparedClip, prepare
 from clipportal.search import index_site
-from clipportal.settings import Settings, settings_from_mapping
+from clipportal.settings import Settings, effective_site_dir, settings_from_mapping
 
 log = get_plugin_logger(__name__)
 PACKAGE = Path(__file__).parent
@@ -86,15 +86,14 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.serving = command == "serve"  # serve builds into a temporary folder
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        options = {k: v for k, v in self.config.items() if v is not None and k != "jobs"}
+        options = {k: v for k, v in self.config.items() if v is not None}
         language = str(config.theme.get("language") or "ja")
         try:
             self.settings = settings_from_mapping({**options, "_language": language})
         except ClipportalError as exc:
             raise PluginError(str(exc)) from exc
         self.root = Path(config.config_file_path or ".").resolve().parent
-        if Path(config.site_dir).resolve() == self.root / "site":  # MkDocs' default
-            config.site_dir = str(self.root / "build" / "site")
+        config.site_dir = str(effective_site_dir(self.root, Path(config.site_dir)))
         if not self.serving:
             _check_site_dir(Path(config.site_dir), self.root)
         self.paths = PagePaths(config.use_directory_urls)

@@ -106,8 +106,8 @@ _TolerantLoader.add_multi_constructor("!", _construct_unknown)
 _TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", _construct_unknown)
 
 
-def read_plugin_mapping(config_file: Path) -> dict[str, Any]:
-    """The options given to the `clipportal` plugin in mkdocs.yml ({} when none)."""
+def _read_config(config_file: Path) -> dict[str, Any]:
+    """mkdocs.yml as a mapping ({} when it is not one); CatalogError when unreadable."""
     try:
         data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -115,23 +115,33 @@ def read_plugin_mapping(config_file: Path) -> dict[str, Any]:
             Problem(config_file.name, f"cannot read the site configuration: {exc}",
                     "fix the YAML syntax of mkdocs.yml")
         ) from exc
-    data = data if isinstance(data, dict) else {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_plugin_mapping(config_file: Path) -> dict[str, Any]:
+    """The options given to the `clipportal` plugin in mkdocs.yml ({} when none)."""
+    data = _read_config(config_file)
     mapping = _find_plugin(data.get("plugins") or [])
     mapping.setdefault("_language", _site_language(data))
     return mapping
 
 
+def effective_site_dir(project: Path, configured: Path) -> Path:
+    """Where the site is written: MkDocs' default `site` becomes build/site (the portal
+    layout); any other `site_dir` is kept. The plugin and the CLI both ask here."""
+    root = project.resolve()
+    site = (root / configured).resolve()
+    return root / "build" / "site" if site == root / "site" else site
+
+
 def read_site_dir(project: Path) -> Path:
-    """The folder the site is written to: `site_dir` from mkdocs.yml, else build/site."""
-    config_file = project / "mkdocs.yml"
+    """The site folder for the project, from mkdocs.yml's `site_dir`."""
     try:
-        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        data = None
-    given = data.get("site_dir") if isinstance(data, dict) else None
-    if not isinstance(given, str) or given in {"", "site"}:
-        return project / "build" / "site"
-    return (project / given).resolve()
+        given = _read_config(project / "mkdocs.yml").get("site_dir")
+    except CatalogError:
+        given = None
+    return effective_site_dir(project, Path(given if isinstance(given, str) and given
+                                            else "site"))
 
 
 def _find_plugin(plugins: Any) -> dict[str, Any]:

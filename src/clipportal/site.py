@@ -40,13 +40,6 @@ def build_site(root: Path, prepared: Prepared | None = None, strict: bool = Fals
     return Path(config.site_dir)
 
 
-def site_dir(root: Path) -> Path:
-    """Where the site goes: mkdocs.yml's site_dir, or build/site (the plugin's default)."""
-    from clipportal.settings import read_site_dir
-
-    return read_site_dir(root)
-
-
 def serve_site(root: Path, address: str) -> None:
     _quiet_mkdocs()
     from mkdocs.commands.serve import serve

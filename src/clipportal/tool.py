@@ -50,9 +50,9 @@ def ffmpeg_exe() -> str:
 def ffmpeg_version(memo_dir: Path | None = None) -> str:
     """The first line of `ffmpeg -version`; part of every cache key.
 
-    With `memo_dir` (the cache folder) the answer is remembered per binary (path, size,
-    mtime), so a rebuild with nothing to do starts no ffmpeg process at all. The memo only
-    saves time: keys hold the version text, never a path or an mtime."""
+    With `memo_dir` (the cache folder) the answer is remembered per binary (see `_identity`:
+    path, size and a hash of its ends), so a rebuild with nothing to do starts no ffmpeg
+    process at all. The memo only saves time: keys hold the version text, never a path."""
     exe = ffmpeg_exe()
     if memo_dir is None:
         return _version_of(exe)
