@@ -763,15 +763,18 @@ def test_check_track_warns_about_order_and_overlap() -> None:
     assert "still shown until 00:00:02.000" in problems[1].message
 
 
-def test_check_track_drops_and_trims_cues_past_the_end() -> None:
+def test_check_track_trims_cues_past_the_end_and_refuses_cues_after_it() -> None:
+    # a cue that starts after the end would never be shown: the editor's text would be lost
+    # behind a warning, so it is an error on its own line
     track = track_of((1, 2, "あ"), (9, 12, "い"), (12.5, 13, "う"), (13, 14, "え"))
     fitted, problems = check_track(track, 10.0)
     assert [(c.start, c.end, c.text) for c in fitted.cues] == [(1, 2, "あ"), (9, 10.0, "い")]
-    assert [(p.line, "trimmed" in p.message, "dropped" in p.message) for p in problems] == [
-        (6, True, False),
-        (10, False, True),
-        (14, False, True),
+    assert [(p.line, p.severity, "trimmed" in p.message) for p in problems] == [
+        (6, "warning", True),
+        (10, "error", False),
+        (14, "error", False),
     ]
+    assert "after the clip ends" in problems[1].message
 
 
 def test_check_track_reading_speed_counts_characters_without_spaces() -> None:

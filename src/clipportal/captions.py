@@ -526,9 +526,10 @@ def _escape(text: str) -> str:
 def check_track(
     track: CaptionTrack, duration: float | None, max_cps: float = 8.0
 ) -> tuple[CaptionTrack, list[Problem]]:
-    """Warn about cue order, overlaps, reading speed and cues past the clip's end.
+    """Warn about cue order, overlaps and reading speed; cues past the clip's end are errors.
 
-    Cues starting at or after `duration` are dropped and cues ending after it trimmed;
+    Cues starting at or after `duration` are left out (with an error) and cues ending after it
+    trimmed (with a warning);
     the returned track is the one to publish.
     """
     problems = [*_order_problems(track), *_speed_problems(track, max_cps)]
@@ -593,8 +594,11 @@ def _fit_to_duration(
 def _fit_cue(cue: Cue, duration: float, source: str) -> tuple[Cue | None, Problem | None]:
     end = _timestamp(duration)
     if cue.start >= duration:
-        message = f"cue starts at {_timestamp(cue.start)}, after the clip ends ({end}); dropped"
-        return None, _warning(source, cue.line, message, "check the timing or the video file")
+        # an error, not a warning: the editor's text would silently not be published
+        message = f"cue starts at {_timestamp(cue.start)}, after the clip ends ({end})"
+        return None, Problem(path=source, line=cue.line, message=message,
+                             hint="check the timing, or whether this caption file belongs "
+                             "to another video", severity="error")
     if cue.end > duration:
         message = f"cue ends at {_timestamp(cue.end)}, after the clip ends ({end}); trimmed"
         return replace(cue, end=duration), _warning(source, cue.line, message)
