@@ -194,6 +194,19 @@ def test_a_video_without_a_clip_file_is_a_warning(tmp_path: Path) -> None:
         "videos/forgotten.mov"]
 
 
+def test_a_japanese_named_video_without_a_clip_file_gets_the_new_command_as_hint(
+        tmp_path: Path) -> None:
+    # "add videos/研修動画 第3回.yml" would name an invalid slug; the hint must be runnable
+    make_project(tmp_path, {"a": GOOD})
+    (tmp_path / "videos" / "研修動画 第3回.mp4").write_bytes(b"\x00" * 100)
+    (tmp_path / "videos" / "kickoff.mp4").write_bytes(b"\x00" * 100)
+    hints = {w.path: w.hint for w in load_catalog(tmp_path, Settings()).warnings
+             if "no clip file" in w.message}
+    assert hints["videos/kickoff.mp4"].startswith("add videos/kickoff.yml")
+    assert hints["videos/研修動画 第3回.mp4"].startswith(
+        'run: clipportal new "videos/研修動画 第3回.mp4" --topic')
+
+
 @pytest.mark.parametrize(("text", "line"), [
     ("title: t\ntopic: flow-mapping\ndate: 2022-02-30\n", 3),
     ('title: !!int "abc"\ntopic: flow-mapping\n', 1),

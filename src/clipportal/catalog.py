@@ -581,8 +581,7 @@ def _orphan_videos(root: Path, used: set[Path], slugs: set[str]) -> list[Problem
         return []
     entries = sorted(folder.iterdir())
     orphans = [Problem(project_relative(root, p), "this video has no clip file, so it is not "
-                       "published", f"add videos/{p.stem}.yml (clipportal new can write it)",
-                       severity="warning")
+                       "published", _orphan_hint(root, p), severity="warning")
                for p in entries
                if p.is_file() and p.suffix.lower() not in NOT_VIDEO_SUFFIXES
                and not p.name.startswith(".") and p.resolve() not in used and p.stem not in slugs]
@@ -590,6 +589,15 @@ def _orphan_videos(root: Path, used: set[Path], slugs: set[str]) -> list[Problem
                       "put clip files and videos directly in videos/", severity="warning")
               for p in entries if p.is_dir() and not p.is_symlink() and _holds_clip_files(p)]
     return orphans + nested
+
+
+def _orphan_hint(root: Path, video: Path) -> str:
+    """A clip file named after the video only where that name is a valid slug; otherwise (a
+    Japanese file name, say) the command that chooses a slug and writes the file."""
+    if is_valid_slug(video.stem):
+        return f"add videos/{video.stem}.yml (clipportal new can write it)"
+    return (f'run: clipportal new "{project_relative(root, video)}" --topic TOPIC '
+            '--title "タイトル"')
 
 
 def _holds_clip_files(folder: Path) -> bool:
