@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Measure the demo portal's pages against issue 5's quality bars, in Chromium at a phone
-viewport, served with gzip as static hosts do:
+viewport, served with gzip as static hosts do, in the light and the dark colour scheme (the
+portal follows the phone's setting):
 
 - Lighthouse (mobile) performance and accessibility >= 0.95 on the home, topic and clip pages
 - axe-core: no serious or critical violations (home, topic, clip, search)
@@ -11,6 +12,7 @@ viewport, served with gzip as static hosts do:
     .venv/bin/python scripts/measure_pages.py              # build the demo into a temp dir
     .venv/bin/python scripts/measure_pages.py --site build/site   # an already built site
     .venv/bin/python scripts/measure_pages.py --no-lighthouse     # axe, vnu and bytes only
+    .venv/bin/python scripts/measure_pages.py --schemes light     # one scheme only
 
 Lighthouse 12.2.3 (the last release for Node 20; about 110 MB with its dependencies),
 axe-core and vnu-jar are installed with npm into build/tools/ on first use, not into the
@@ -41,6 +43,10 @@ NPM_PACKAGES = ("lighthouse@12.2.3", "axe-core@4.10.3", "vnu-jar@26.9.27")
 BARS = {"performance": 0.95, "accessibility": 0.95, "first_frame_kb": 250.0}
 VNU_THEME_ISSUES = ".*autocomplete.*only allowed when the input type.*"
 """mkdocs-material puts autocomplete on its drawer/search checkboxes (a theme issue)."""
+SCHEMES = ("light", "dark")
+LIGHTHOUSE_SCHEME_FLAGS = {"light": "", "dark": " --blink-settings=preferredColorScheme=0"}
+"""Lighthouse cannot emulate prefers-color-scheme; this Blink setting makes Chromium report
+dark (0) to the page."""
 
 
 def ensure_tools() -> Path:
@@ -90,12 +96,13 @@ def serve(directory: Path) -> Iterator[str]:
 
 # ---------------------------------------------------------------------------------------------
 
-def lighthouse(modules: Path, url: str, out_dir: Path) -> dict[str, Any]:
+def lighthouse(modules: Path, url: str, out_dir: Path, scheme: str = "light") -> dict[str, Any]:
     """Lighthouse's mobile run of one page: category scores and key metrics."""
     report = out_dir / "lighthouse.json"
     profile = tempfile.mkdtemp(prefix="lh-profile-")
     flags = ("--headless --no-sandbox --disable-gpu --disable-background-networking "
-             f"--disable-component-update --user-data-dir={profile}")
+             f"--disable-component-update --user-data-dir={profile}"
+             + LIGHTHOUSE_SCHEME_FLAGS[scheme])
     command = [str(modules / ".bin" / "lighthouse"), url, "--form-factor=mobile",
                "--only-categories=performance,accessibility,best-practices,seo",
                "--output=json", f"--output-path={report}", "--quiet",
@@ -173,9 +180,9 @@ def _split(sent: dict[str, int]) -> dict[str, Any]:
     return {"page": page, "video": video, "types": types}
 
 
-def offsite_and_axe(browser: Any, base: str, paths: dict[str, str],
-                    modules: Path) -> tuple[list[str], dict[str, dict[str, list[str]]]]:
-    context = browser.new_context(**PHONE)
+def offsite_and_axe(browser: Any, base: str, paths: dict[str, str], modules: Path,
+                    scheme: str = "light") -> tuple[list[str], dict[str, dict[str, list[str]]]]:
+    context = browser.new_context(**PHONE, color_scheme=scheme)
     offsite: list[str] = []
 
     def guard(route: Any) -> None:
@@ -220,25 +227,36 @@ def page_paths(site: Path) -> dict[str, str]:
             "search": "search/?q=%E6%A5%AD%E5%8B%99%E3%83%95%E3%83%AD%E3%83%BC"}
 
 
-def measure(site: Path, use_lighthouse: bool) -> dict[str, Any]:
+def measure(site: Path, use_lighthouse: bool,
+            schemes: Sequence[str] = SCHEMES) -> dict[str, Any]:
+    """Every figure; axe and Lighthouse results are keyed "page" in the light scheme and
+    "page/dark" in the dark one."""
     from playwright.sync_api import sync_playwright
 
     modules = ensure_tools()
     paths = page_paths(site)
-    report: dict[str, Any] = {"pages": paths}
+    report: dict[str, Any] = {"pages": paths, "offsite": [], "axe": {}, "lighthouse": {}}
     with serve(site) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        report["offsite"], report["axe"] = offsite_and_axe(browser, base, paths, modules)
+        for scheme in schemes:
+            offsite, found = offsite_and_axe(browser, base, paths, modules, scheme)
+            report["offsite"] += offsite
+            report["axe"].update({_key(name, scheme): v for name, v in found.items()})
         report["first_frame"] = first_frame_bytes(browser, base + paths["clip"])
         browser.close()
         if use_lighthouse:
             with tempfile.TemporaryDirectory() as out:
-                report["lighthouse"] = {name: lighthouse(modules, base + paths[name], Path(out))
-                                        for name in ("home", "topic", "clip")}
+                report["lighthouse"] = {
+                    _key(name, scheme): lighthouse(modules, base + paths[name], Path(out), scheme)
+                    for scheme in schemes for name in ("home", "topic", "clip")}
     html = [site / "index.html", site / paths["topic"] / "index.html",
             site / paths["clip"] / "index.html", site / "search" / "index.html"]
     report["vnu"] = vnu(modules, html)
     return report
+
+
+def _key(page: str, scheme: str) -> str:
+    return page if scheme == "light" else f"{page}/{scheme}"
 
 
 def verdict(report: dict[str, Any]) -> list[str]:
@@ -264,7 +282,7 @@ def verdict(report: dict[str, Any]) -> list[str]:
 def print_report(report: dict[str, Any]) -> None:
     for name, result in report.get("lighthouse", {}).items():
         s, m = result["scores"], result["metrics"]
-        print(f"lighthouse {name:<6} performance={s['performance']} "
+        print(f"lighthouse {name:<10} performance={s['performance']} "
               f"accessibility={s['accessibility']} best-practices={s['best-practices']} "
               f"seo={s['seo']}  FCP={m['first-contentful-paint'] / 1000:.2f}s "
               f"LCP={m['largest-contentful-paint'] / 1000:.2f}s "
@@ -274,7 +292,7 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"    audits below 0.9: {', '.join(result['failing_audits'])}")
     for name, impacts in report["axe"].items():
         text = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(impacts.items())) or "none"
-        print(f"axe {name:<6} violations: {text}")
+        print(f"axe {name:<11} violations: {text}")
     ff = report["first_frame"]
     kinds = ", ".join(f"{k} {v:.1f}" for k, v in sorted(ff["by_type_kb"].items()))
     print(f"clip page: {ff['page_kb']:.1f} KB before the first frame (poster) [{kinds}]; "
@@ -290,11 +308,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--site", type=Path, help="a built site (default: build the demo)")
     parser.add_argument("--no-lighthouse", action="store_true")
+    parser.add_argument("--schemes", default=",".join(SCHEMES),
+                        help="colour schemes to measure, comma-separated (default: light,dark)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="clipportal-pages-") as tmp:
         site = args.site.resolve() if args.site else demo_site(Path(tmp))
-        report = measure(site, not args.no_lighthouse)
+        schemes = [x for x in args.schemes.split(",") if x in SCHEMES] or list(SCHEMES)
+        report = measure(site, not args.no_lighthouse, schemes)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1),

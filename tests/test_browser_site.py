@@ -246,6 +246,18 @@ def test_without_javascript_video_captions_and_transcript_remain(browser: Any,
     context.close()
 
 
+@pytest.mark.parametrize(("scheme", "palette"), [("light", "default"), ("dark", "slate")])
+def test_a_portal_without_a_palette_follows_the_phone(browser: Any, site: str, scheme: str,
+                                                      palette: str) -> None:
+    """CONFIG sets no theme.palette: the plugin's default gives both schemes and a switch."""
+    context = browser.new_context(**PHONE, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(site + "clips/alpha/")
+    assert page.locator("body").get_attribute("data-md-color-scheme") == palette
+    assert page.locator("label[for^='__palette']:visible").count() == 1
+    context.close()
+
+
 def test_pages_use_relative_urls_and_stay_on_site(phone: Any, site: str) -> None:
     for path in ("", "topics/goal-setting/", "clips/alpha/", "search/?q=アルファ"):
         phone.goto(site + path)

@@ -21,10 +21,12 @@ from clipportal.captions import Cue
 from clipportal.catalog import Chapter, Clip
 from clipportal.pages import (
     PagePaths,
+    join_spoken,
     render_clip_page,
     render_home_section,
     render_search_page,
     render_topic_page,
+    seek_targets,
     transcript_groups,
 )
 from clipportal.pipeline import PreparedClip, TrackFile
@@ -167,6 +169,29 @@ def test_transcript_groups_have_unique_ids_and_start_times() -> None:
     assert [g["id"] for g in groups] == ["t-155", "t-176"]
     same = transcript_groups((Cue(155.0, 156.0, "a", 1), Cue(175.2, 176.0, "b", 2)))
     assert [g["id"] for g in same] == ["t-155", "t-175"]
+
+
+@pytest.mark.parametrize(("texts", "joined"), [
+    (["今日は目標設定の基本です。", "例えば保育園の入園申込み。"],
+     "今日は目標設定の基本です。例えば保育園の入園申込み。"),
+    # a cue's line break comes as a space
+    (["業務改革は 目標を決める", "ことから"], "業務改革は目標を決めることから"),
+    (["First caption.", "Second one."], "First caption. Second one."),
+    (["RPAを導入した", " 税務課 "], "RPAを導入した税務課"),
+    (["BPR研修の", "BPR"], "BPR研修の BPR"),
+])
+def test_transcript_text_is_joined_without_spaces_in_japanese(texts: list[str],
+                                                              joined: str) -> None:
+    assert join_spoken(texts) == joined
+
+
+def test_every_chapter_and_transcript_time_has_one_anchor_at_the_player() -> None:
+    text = pages()["clip-full.md"]
+    player = text.split('<div class="cp-player">', 1)[1].split("<video ", 1)[0]
+    anchors = re.findall(r'<span class="cp-at" id="t=(\d+)"></span>', player)
+    links = set(re.findall(r'href="#t=(\d+)"', text))
+    assert sorted(anchors, key=int) == sorted(links, key=int) == ["0", "21", "60", "120", "155"]
+    assert seek_targets([{"seconds": 7}], [{"seconds": 7}, {"seconds": 3}]) == [3, 7]
 
 
 @pytest.mark.parametrize(("text", "wanted"), [

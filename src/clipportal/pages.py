@@ -6,6 +6,7 @@ under any sub-path."""
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,11 @@ SEARCH_POSTER_WIDTH = 320
 DESCRIPTION_META_CHARS = 120
 SEARCH_PAGE = "search.md"
 SEARCH_SCRIPT = "assets/clipportal-search.js"
+CAPTION_SIZES = (("s", "小"), ("m", "標準"), ("l", "大"), ("xl", "特大"))
+"""The 字幕サイズ menu: value (clipportal.css sizes each) and label; "m" is the default."""
+_CJK = "\u3001-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"
+"""Japanese (and Chinese) text, which is written without spaces between words."""
+_CJK_GAP = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("clipportal", "templates"),
@@ -45,6 +51,16 @@ _env = jinja2.Environment(
 _env.filters["duration"] = format_duration
 _env.filters["iso_duration"] = iso_duration
 _env.filters["date_ja"] = format_date_ja
+
+
+def join_spoken(texts: Sequence[str]) -> str:
+    """Cue texts as one paragraph: a space between words of spaced languages, none between
+    Japanese characters (a cue's line break or the end of a cue is not a word gap there, and
+    a space after 。 shows up as a gap on the page and in search excerpts)."""
+    return _CJK_GAP.sub("", " ".join(t.strip() for t in texts if t.strip()))
+
+
+_env.filters["join_spoken"] = join_spoken
 
 
 @dataclass(frozen=True)
@@ -161,6 +177,7 @@ def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[
     following = _next_in_topic(item, siblings)
     description = markdown_to_safe_html(clip.description) if clip.description else ""
     poster = _poster_at(item, PLAYER_POSTER_WIDTH)
+    chapters, transcript = _chapters(item, link), transcript_groups(item.transcript)
     body = _env.get_template("clip.html").render(
         clip=clip, duration=item.duration, topic_name=settings.topics.get(clip.topic, ""),
         topic_url=link.topic(clip.topic), description=Markup(description),
@@ -170,7 +187,8 @@ def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[
         sources=_sources(item, link), tracks=_tracks(item, link), speeds=SPEEDS,
         hls=_hls(item, link),
         captions=[t for t in item.tracks if t.kind == "captions"],
-        chapters=_chapters(item, link), transcript=transcript_groups(item.transcript),
+        chapters=chapters, transcript=transcript, caption_sizes=CAPTION_SIZES,
+        seek_targets=seek_targets(chapters, transcript),
         terms_meta=TERMS_META, terms=search_terms(_indexed_texts(item, settings)),
         next=card_data(following, link) if following else None,
         search=link.page(SEARCH_PAGE),
@@ -237,6 +255,13 @@ def _chapters(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
              "thumb": {"src": link.to(f"{item.media_dir}/{s['webp']}"), "width": s["width"],
                        "height": s["height"]} if s else None}
             for c, s in zip(inside, stills, strict=True)]
+
+
+def seek_targets(*links: Sequence[dict[str, Any]]) -> list[int]:
+    """The whole seconds that chapter and transcript links point at (`#t=SECONDS`). Each gets
+    an empty anchor with that id at the top of the player, so that without JavaScript such a
+    link scrolls the player into view; clipportal.js turns the same link into a seek."""
+    return sorted({int(x["seconds"]) for group in links for x in group})
 
 
 def transcript_groups(cues: Sequence[Cue]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ same site; the CLI only adds a progress bar and prepares the media before MkDocs
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from pathlib import Path
@@ -40,6 +41,18 @@ LINKED_ASSETS = ("assets/clipportal.css", "assets/clipportal.js")
 ASSETS = (*LINKED_ASSETS, "assets/clipportal-search.js")
 """Copied into the site; the search script is loaded by the search page alone."""
 HOME_MARKER = "<!-- clipportal:home -->"
+DEFAULT_PALETTE = [
+    {"media": "(prefers-color-scheme)",
+     "toggle": {"icon": "material/brightness-auto", "name": "ライトモードに切り替え"}},
+    {"media": "(prefers-color-scheme: light)", "scheme": "default", "primary": "indigo",
+     "accent": "indigo",
+     "toggle": {"icon": "material/brightness-7", "name": "ダークモードに切り替え"}},
+    {"media": "(prefers-color-scheme: dark)", "scheme": "slate", "primary": "indigo",
+     "accent": "indigo",
+     "toggle": {"icon": "material/brightness-4", "name": "端末の設定に合わせる"}},
+]
+"""`theme.palette` when mkdocs.yml has none: light or dark as the viewer's device is set (the
+first entry), with a header toggle; clipportal.css tunes the dark scheme's contrast."""
 
 
 class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -175,8 +188,11 @@ def _check_site_dir(site_dir: Path, root: Path) -> None:
 
 
 def _configure_theme(config: MkDocsConfig) -> None:
-    """No third-party requests (Google Fonts) and our template overrides first."""
+    """No third-party requests (Google Fonts), light and dark schemes that follow the device,
+    and our template overrides first."""
     config.theme["font"] = False
+    if not config.theme.get("palette"):
+        config.theme["palette"] = copy.deepcopy(DEFAULT_PALETTE)
     if "generator" not in config.extra:  # its footer credit is the site's only off-site URL
         config.extra["generator"] = False
     overrides = str(PACKAGE / "overrides")

@@ -63,15 +63,31 @@ function href(url) {
   return root + url.slice(1);
 }
 
+/* Pagefind ends the text of every heading and paragraph with ". " unless it already ends in
+   punctuation (its rule reads Japanese letters as word characters), so excerpts read
+   "作業時間を削減できた. 職員の声". After Japanese text that full stop becomes 。 with no space,
+   and a space after Japanese punctuation goes too (Japanese puts none between sentences). */
+const CJK = "\u3001-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60";
+const BLOCK_STOP = new RegExp("([" + CJK + "])\\.(?:\\s+|$)", "g");
+const SPACE_AFTER_STOP = new RegExp("([\u3001\u3002\uff01\uff1f])\\s+(?=[" + CJK + "])", "g");
+
+export function japaneseText(text, before = "") {
+  const joined = (before + text).replace(BLOCK_STOP, "$1\u3002").replace(SPACE_AFTER_STOP, "$1");
+  return joined.slice(before.length);
+}
+
 /* An excerpt as DOM: text plus <mark>, nothing else (parsed inertly in a <template>). A
    transcript excerpt loses its leading timestamp (shown separately). */
 function excerpt(html, dropTime) {
   const tpl = document.createElement("template");
   tpl.innerHTML = html || "";
   const out = document.createDocumentFragment();
+  let last = "";  // the character before this node, which the rules above look at
   Array.from(tpl.content.childNodes).forEach((node, i) => {
     let text = node.textContent;
     if (i === 0 && dropTime) text = text.replace(/^\s*\d+:\d{2}(?::\d{2})?\.?\s*/, "");
+    text = japaneseText(text, last);
+    last = (last + text).slice(-1);
     if (node.nodeName === "MARK") {
       const m = document.createElement("mark");
       m.textContent = text;

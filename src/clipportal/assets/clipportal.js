@@ -146,6 +146,7 @@
       var on = captionTracks().filter(function (t) { return t.mode === "showing"; })[0];
       if (captionSel) captionSel.value = on ? on.language : "";
     });
+    setupCaptionSize(video, page);
 
     /* ---- resume where the viewer stopped, unless the URL asks for a moment ---- */
     var resumeBox = $("[data-cp-resume]", page);
@@ -165,6 +166,7 @@
       }
     }
     video.addEventListener("play", hideResume);
+    setupBigPlay(video, page, play);
 
     function savePosition() {
       var t = video.currentTime, d = length();
@@ -205,6 +207,8 @@
     function showWatched() { var w = $("[data-cp-watched]", page); if (w) w.hidden = !watched; }
     showWatched();
 
+    /* A chapter or transcript link is "#t=SECONDS", which without this script scrolls to the
+       player (an anchor there has that id); here it seeks and plays too. */
     document.addEventListener("click", function (ev) {
       var a = ev.target.closest && ev.target.closest("a[data-seek]");
       if (!a) return;
@@ -213,6 +217,7 @@
       hideResume();
       seek(parseFloat(a.getAttribute("data-seek")));
       play();
+      showPlayer(video);
     });
     window.addEventListener("hashchange", function () {
       var t = hashTime(location.hash);
@@ -230,6 +235,43 @@
         requestAnimationFrame(function () { window.scrollTo(0, 0); });
       });
     }
+  }
+
+  /* ---- 字幕サイズ: kept across clips; clipportal.css sizes each ("m" is its default) ---- */
+  function setupCaptionSize(video, page) {
+    var menu = $("[data-cp=caption-size]", page);
+    function apply(size) {
+      if (!/^(s|m|l|xl)$/.test(size || "")) size = "m";
+      video.setAttribute("data-caption-size", size);
+      if (menu) menu.value = size;
+    }
+    apply(store.get("caption-size"));
+    if (menu) menu.addEventListener("change", function () {
+      apply(menu.value);
+      store.set("caption-size", menu.value);
+    });
+  }
+
+  /* ---- before the first play, a tap anywhere on the picture plays ---- */
+  function setupBigPlay(video, page, play) {
+    var button = $("[data-cp=bigplay]", page);
+    if (!button || !video.paused) return;
+    button.hidden = false;
+    button.addEventListener("click", play);
+    video.addEventListener("play", function () {
+      var focused = document.activeElement === button;
+      button.hidden = true;
+      if (focused) video.focus();  // keyboard users stay on the player
+    }, { once: true });
+  }
+
+  /* Scroll the player into view (under the sticky header) unless it is wholly visible. */
+  function showPlayer(video) {
+    var player = video.closest(".cp-player") || video, header = $(".md-header");
+    var box = player.getBoundingClientRect();
+    if (box.top >= (header ? header.getBoundingClientRect().bottom : 0) - 1
+        && box.bottom <= window.innerHeight) return;
+    ($(".cp-at", player) || player).scrollIntoView({ block: "start" });
   }
 
   /* ---- cards: 視聴済み badge and how far the viewer got ---- */
