@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_cli import portal
 
-from clipportal.captions import read_captions
+from clipportal.captions.parse import read_captions
 from clipportal.errors import CaptionError, Problem
 
 KANA = "".join(chr(c) for c in range(ord("ぁ"), ord("ん") + 1)) + "アイウエオカキクケコサシスセソ"

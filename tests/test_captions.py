@@ -20,16 +20,15 @@ import webvtt
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from clipportal.captions import (
+from clipportal.captions.parse import (
     CaptionTrack,
     Cue,
-    chapters_webvtt,
     check_track,
     language_label,
     parse_caption_name,
     read_captions,
-    write_webvtt,
 )
+from clipportal.captions.webvtt import chapters_webvtt, write_webvtt
 from clipportal.errors import CaptionError, Problem
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clipportal.catalog import load_catalog, parse_time
+from clipportal.catalog.clips import load_catalog, parse_time
 from clipportal.errors import CatalogError, Problem
 from clipportal.paths import is_valid_slug, resolve_inside
 from clipportal.settings import Settings
@@ -279,7 +279,7 @@ def test_clipportal_new_writes_the_placeholder_that_check_warns_about(tmp_path: 
     made = run_cli("new", str(video), "--topic", "flow-mapping", "--title", "はじめに",
                    "--slug", "intro", "--dir", str(tmp_path))
     assert made.returncode == 0, made.stderr
-    from clipportal.check import check_project
+    from clipportal.commands.check import check_project
 
     lines = (tmp_path / "videos" / "intro.yml").read_text(encoding="utf-8").splitlines()
     (warning,) = [p for p in check_project(tmp_path) if "placeholder" in p.message]
@@ -309,7 +309,7 @@ def _damaged_videos(folder: Path) -> dict[str, bytes]:
 def test_damaged_videos_are_explained_without_program_internals(tmp_path: Path) -> None:
     from conftest import run_cli
 
-    from clipportal.check import check_project
+    from clipportal.commands.check import check_project
 
     root = tmp_path / "portal"
     make_project(root, {}, with_video=False)

@@ -11,7 +11,7 @@ from conftest import run_cli
 from test_catalog import GOOD
 
 from clipportal.cli import build_parser
-from clipportal.tool import ffmpeg_exe
+from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
 CAPTION = "1\n00:00:00,500 --> 00:00:01,800\n業務フローを書き出します\n"
 

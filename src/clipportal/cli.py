@@ -17,13 +17,13 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from clipportal import __version__
+from clipportal.commands.report import in_github_actions, print_problems
 from clipportal.errors import ClipportalError, Problem
-from clipportal.report import in_github_actions, print_problems
 
 if TYPE_CHECKING:
-    from clipportal.newclip import NewClip
+    from clipportal.commands.new import NewClip
+    from clipportal.commands.progress import ConsoleReporter
     from clipportal.pipeline import Prepared
-    from clipportal.progress import ConsoleReporter
     from clipportal.settings import Settings
 
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -176,7 +176,7 @@ def _usage_error(args: argparse.Namespace) -> str | None:
 
 
 def _is_site(folder: Path) -> bool:
-    from clipportal.site import is_built_site
+    from clipportal.site.mkdocs_build import is_built_site
 
     return is_built_site(folder)
 
@@ -188,7 +188,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _check(args.dir.resolve(), args.strict)
     if args.command == "serve":
         return _serve(args.dir.resolve(), args.addr)
-    from clipportal.newclip import write_new_clip
+    from clipportal.commands.new import write_new_clip
 
     made = write_new_clip(args.dir.resolve(), args.video, args.topic, args.title, args.slug)
     _tell_new_clip(args.dir.resolve(), made)
@@ -241,9 +241,9 @@ class _ServeMessages:
 
 
 def _serve(root: Path, address: str) -> int:
-    from clipportal.cache import build_lock
-    from clipportal.progress import ConsoleReporter
-    from clipportal.site import is_built_site, serve_folder, serve_site
+    from clipportal.commands.progress import ConsoleReporter
+    from clipportal.media.cache import build_lock
+    from clipportal.site.mkdocs_build import is_built_site, serve_folder, serve_site
 
     if is_built_site(root):
         return _until_stopped(lambda: serve_folder(root, address, _ServeMessages()))
@@ -271,7 +271,7 @@ def _fail_on(problems: list[Problem], strict: bool) -> bool:
 
 
 def _check(root: Path, strict: bool) -> int:
-    from clipportal.check import check_project
+    from clipportal.commands.check import check_project
 
     started = time.monotonic()
     problems = check_project(root)
@@ -286,8 +286,8 @@ def _check(root: Path, strict: bool) -> int:
 
 
 def _build(root: Path, jobs: int | None, strict: bool) -> int:
-    from clipportal.cache import build_lock
-    from clipportal.progress import ConsoleReporter, print_summary
+    from clipportal.commands.progress import ConsoleReporter, print_summary
+    from clipportal.media.cache import build_lock
 
     started = time.monotonic()
     with build_lock(root / "build"):
@@ -304,7 +304,7 @@ def _build(root: Path, jobs: int | None, strict: bool) -> int:
 def _prepare(root: Path, jobs: int | None,
              reporter: ConsoleReporter) -> tuple[Settings, Prepared]:
     """Validate the catalog and encode (or take from the cache) every clip, with progress."""
-    from clipportal.catalog import load_catalog
+    from clipportal.catalog.clips import load_catalog
     from clipportal.pipeline import prepare
     from clipportal.settings import load_settings
 
@@ -315,9 +315,9 @@ def _prepare(root: Path, jobs: int | None,
 
 def _site_step(root: Path, prepared: Prepared, settings: Settings, strict: bool) -> Path:
     """Run MkDocs and Pagefind unless the site already matches every input."""
-    from clipportal.fingerprint import is_up_to_date, mark_built, site_fingerprint
     from clipportal.settings import read_site_dir
-    from clipportal.site import build_site
+    from clipportal.site.fingerprint import is_up_to_date, mark_built, site_fingerprint
+    from clipportal.site.mkdocs_build import build_site
 
     fingerprint = site_fingerprint(root, prepared, settings)
     target = read_site_dir(root)

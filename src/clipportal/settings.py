@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from clipportal.catalog.yamltext import explain_error
 from clipportal.errors import CatalogError, Problem
-from clipportal.yamltext import explain_error
 
 log = logging.getLogger(__name__)
 

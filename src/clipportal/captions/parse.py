@@ -20,7 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from clipportal.caption_timing import (
+from clipportal.captions.charsets import UnknownEncodingError, decode_text
+from clipportal.captions.timing import (
     BadTiming,
     Timing,
     example,
@@ -32,9 +33,9 @@ from clipportal.caption_timing import (
     repair_text,
     snippet,
     timing_form,
+    vtt_time,
 )
-from clipportal.encoding import UnknownEncodingError, decode_text
-from clipportal.errors import CaptionError, Problem
+from clipportal.errors import CONTROL_CHARACTERS, CaptionError, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,6 @@ _LANG_TAG = re.compile(
 )
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")
 # Ruby readings (<rt>) would run into the base text once tags are gone; the base text is
 # what was said, so readings and their fallback parentheses (<rp>) are dropped.
@@ -271,7 +271,7 @@ def _sniff(lines: list[_Line], extension: str) -> str:
 
 
 def _is_blank(text: str) -> bool:
-    return not _CONTROL.sub("", text).strip()
+    return not CONTROL_CHARACTERS.sub("", text).strip()
 
 
 def _blocks(lines: list[_Line]) -> Iterator[tuple[_Line, ...]]:
@@ -456,10 +456,10 @@ def clean_cue_text(raw: str) -> str:
         builder.add_tag(match)
         position = match.end()
     builder.add_text(text[position:])
-    return _tidy_lines(builder.finish())
+    return tidy_lines(builder.finish())
 
 
-def _tidy_lines(text: str) -> str:
+def tidy_lines(text: str) -> str:
     # A blank line would end the cue in WebVTT, so lines emptied by cleaning go.
     return "\n".join(line.strip() for line in text.split("\n") if line.strip())
 
@@ -472,8 +472,8 @@ class _PayloadBuilder:
         self.open: list[str] = []
 
     def add_text(self, text: str) -> None:
-        plain = _CONTROL.sub("", html.unescape(text).replace("\t", " "))
-        self.parts.append(_escape(plain))
+        plain = CONTROL_CHARACTERS.sub("", html.unescape(text).replace("\t", " "))
+        self.parts.append(escape_cue_text(plain))
 
     def add_tag(self, match: re.Match[str]) -> None:
         closing, name, rest = match.group(1), (match.group(2) or "").lower(), match.group(3)
@@ -498,7 +498,7 @@ class _PayloadBuilder:
     def _open_voice(self, speaker: str) -> None:
         # WebVTT forbids a voice inside a voice and a voice without a name.
         if speaker and "v" not in self.open:
-            self._open("v", f"<v {_escape(speaker)}>")
+            self._open("v", f"<v {escape_cue_text(speaker)}>")
 
     def _close(self, name: str) -> None:
         # Closing an outer tag closes the ones opened inside it, so the result nests.
@@ -513,10 +513,10 @@ class _PayloadBuilder:
 
 def _voice_name(rest: str) -> str:
     annotation = re.sub(r"^(?:\.[^\s.]*)*", "", rest)
-    return " ".join(_CONTROL.sub("", html.unescape(annotation)).split())
+    return " ".join(CONTROL_CHARACTERS.sub("", html.unescape(annotation)).split())
 
 
-def _escape(text: str) -> str:
+def escape_cue_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -544,16 +544,16 @@ def _order_problems(track: CaptionTrack) -> Iterator[Problem]:
             yield _warning(
                 track.source,
                 cue.line,
-                f"cue starts at {_timestamp(cue.start)}, before the cue above it "
-                f"(line {previous.line}, {_timestamp(previous.start)})",
+                f"cue starts at {vtt_time(cue.start)}, before the cue above it "
+                f"(line {previous.line}, {vtt_time(previous.start)})",
                 "cues out of order are usually a typo in a timing",
             )
         elif cue.start < previous.end:
             yield _warning(
                 track.source,
                 cue.line,
-                f"cue starts at {_timestamp(cue.start)} while the cue above it "
-                f"(line {previous.line}) is still shown until {_timestamp(previous.end)}",
+                f"cue starts at {vtt_time(cue.start)} while the cue above it "
+                f"(line {previous.line}) is still shown until {vtt_time(previous.end)}",
                 "overlapping cues show two captions at once; end the first one earlier",
             )
 
@@ -592,82 +592,17 @@ def _fit_to_duration(
 
 
 def _fit_cue(cue: Cue, duration: float, source: str) -> tuple[Cue | None, Problem | None]:
-    end = _timestamp(duration)
+    end = vtt_time(duration)
     if cue.start >= duration:
         # an error, not a warning: the editor's text would silently not be published
-        message = f"cue starts at {_timestamp(cue.start)}, after the clip ends ({end})"
+        message = f"cue starts at {vtt_time(cue.start)}, after the clip ends ({end})"
         return None, Problem(path=source, line=cue.line, message=message,
                              hint="check the timing, or whether this caption file belongs "
                              "to another video", severity="error")
     if cue.end > duration:
-        message = f"cue ends at {_timestamp(cue.end)}, after the clip ends ({end}); trimmed"
+        message = f"cue ends at {vtt_time(cue.end)}, after the clip ends ({end}); trimmed"
         return replace(cue, end=duration), _warning(source, cue.line, message)
     return cue, None
-
-
-# -------------------------------------------------------------------------- writing
-
-
-def write_webvtt(cues: Sequence[Cue]) -> str:
-    """A WebVTT file that strict parsers accept: no header lines, ids t-<seconds>."""
-    ordered = sorted(_writable(cues), key=lambda c: _millis(c.start))
-    ids = _unique_ids(f"t-{_millis(c.start) // 1000}" for c in ordered)
-    blocks = [
-        _cue_block(cue_id, c.start, c.end, _payload(c.text))
-        for cue_id, c in zip(ids, ordered, strict=True)
-    ]
-    return "WEBVTT\n\n" + "\n".join(blocks)
-
-
-def chapters_webvtt(chapters: Sequence[tuple[float, float, str]]) -> str:
-    """A kind="chapters" WebVTT track from (start, end, title); titles are plain text."""
-    cues = [Cue(start, end, _chapter_title(title), 0) for start, end, title in chapters]
-    ordered = sorted(_writable(cues), key=lambda c: _millis(c.start))
-    blocks = [_cue_block(f"chapter-{i}", c.start, c.end, c.text) for i, c in enumerate(ordered, 1)]
-    return "WEBVTT\n\n" + "\n".join(blocks)
-
-
-def _chapter_title(title: str) -> str:
-    return _escape(" ".join(_CONTROL.sub("", title).split()))
-
-
-def _writable(cues: Sequence[Cue]) -> Iterator[Cue]:
-    # Strict parsers reject an end not after the start; sub-millisecond cues would round
-    # to exactly that, and NaN or negative times are not times.
-    for cue in cues:
-        finite = math.isfinite(cue.start) and math.isfinite(cue.end) and cue.start >= 0
-        if finite and _millis(cue.end) > _millis(cue.start):
-            yield cue
-
-
-def _cue_block(cue_id: str, start: float, end: float, text: str) -> str:
-    return f"{cue_id}\n{_timestamp(start)} --> {_timestamp(end)}\n{text}\n"
-
-
-def _payload(text: str) -> str:
-    # Defensive for cues built elsewhere: no blank lines, no "-->" inside the text.
-    return _tidy_lines(text.replace("-->", "--&gt;"))
-
-
-def _unique_ids(ids: Iterator[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    unique: list[str] = []
-    for cue_id in ids:
-        seen[cue_id] = seen.get(cue_id, 0) + 1
-        unique.append(cue_id if seen[cue_id] == 1 else f"{cue_id}-{seen[cue_id]}")
-    return unique
-
-
-def _millis(seconds: float) -> int:
-    return round(seconds * 1000)
-
-
-def _timestamp(seconds: float) -> str:
-    """HH:MM:SS.mmm, as WebVTT wants it."""
-    total = _millis(seconds)
-    hours, rest = divmod(total, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 # ------------------------------------------------------------------------- problems

@@ -26,7 +26,7 @@ from clipportal.pipeline import Prepared
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
-    from clipportal.plugin import ClipportalPlugin
+    from clipportal.site.mkdocs_plugin import ClipportalPlugin
 
 log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]

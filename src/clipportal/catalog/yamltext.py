@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from clipportal.clipfields import ALLOWED_KEYS, KEY_ALIASES, folded
+from clipportal.catalog.fields import ALLOWED_KEYS, KEY_ALIASES, folded
 
 _LOADER_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL = "tag:yaml.org,2002:null"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import yaml
 
-from clipportal.catalog import PLACEHOLDER_DESCRIPTION
+from clipportal.catalog.clips import PLACEHOLDER_DESCRIPTION
 from clipportal.errors import CatalogError, Problem
+from clipportal.media.probe import probe
 from clipportal.paths import is_valid_slug, project_relative
-from clipportal.probe import probe
 from clipportal.settings import Settings, load_settings
 from clipportal.textutil import format_duration
 
@@ -189,6 +189,6 @@ def _schema_ref(root: Path) -> tuple[str, str | None]:
     made = None
     if not copy.is_file():
         copy.parent.mkdir(exist_ok=True)
-        shutil.copy2(Path(__file__).parent / "schema" / "clip.schema.json", copy)
+        shutil.copy2(Path(__file__).parent.parent / "schema" / "clip.schema.json", copy)
         made = project_relative(root, copy)
     return "../.clipportal/clip.schema.json", made

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from clipportal.captions import parse_caption_name
-from clipportal.clipfields import (
+from clipportal.captions.parse import parse_caption_name
+from clipportal.catalog.fields import (
     ALLOWED_KEYS,
     FieldError,
     folded,
@@ -24,6 +24,7 @@ from clipportal.clipfields import (
     resolve_topic,
     suggest_key,
 )
+from clipportal.catalog.yamltext import TextLoader, explain_error, load_yaml, yaml_lines
 from clipportal.errors import CatalogError, Problem
 from clipportal.paths import (
     is_lfs_pointer,
@@ -33,7 +34,6 @@ from clipportal.paths import (
     resolve_inside,
 )
 from clipportal.settings import Settings
-from clipportal.yamltext import TextLoader, explain_error, load_yaml, yaml_lines
 
 log = logging.getLogger(__name__)
 

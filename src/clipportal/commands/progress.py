@@ -6,12 +6,12 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from clipportal.media.manifest import Manifest
 from clipportal.pipeline import Prepared, PreparedClip
 
 
@@ -47,7 +47,7 @@ class ConsoleReporter:
         if task is not None:
             self.progress.update(task, completed=seconds)
 
-    def clip_done(self, slug: str, manifest: dict[str, Any] | None) -> None:
+    def clip_done(self, slug: str, manifest: Manifest | None) -> None:
         with self._lock:
             task = self._tasks.pop(slug, None)
             if task is not None:
@@ -84,8 +84,8 @@ def print_summary(prepared: Prepared, reporter: ConsoleReporter, elapsed: float,
 
 
 def _summary_row(item: PreparedClip, took: float | None, names: list[str]) -> list[str]:
-    cached = bool(item.media.get("from_cache"))
-    sizes = {r["name"]: f"{r['bytes'] / 1e6:.2f} MB" for r in item.media["renditions"]}
+    cached = item.media.from_cache
+    sizes = {r.name: f"{r.bytes / 1e6:.2f} MB" for r in item.media.renditions}
     timing = f"{took:.1f}" if took and not cached else "-"
     return [item.clip.slug, "cached" if cached else "encoded", timing,
             *(sizes.get(n, "-") for n in names)]
@@ -94,7 +94,7 @@ def _summary_row(item: PreparedClip, took: float | None, names: list[str]) -> li
 def _rendition_names(prepared: Prepared) -> list[str]:
     names: list[str] = []
     for item in prepared.clips:
-        for rendition in item.media["renditions"]:
-            if rendition["name"] not in names:
-                names.append(rendition["name"])
+        for rendition in item.media.renditions:
+            if rendition.name not in names:
+                names.append(rendition.name)
     return names

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from clipportal.errors import CONTROL_CHARACTERS
+
 # Full-width forms an IME types, and its comma (、) and full stop (。) in place of , and .
 _HALF_WIDTH = str.maketrans("０１２３４５６７８９：．，、。\u3000－＞＝", "0123456789:.,,. ->=")
 # Pieces of an arrow: hyphens, minus, dashes, the long-vowel mark ー, box lines, tildes.
@@ -216,6 +218,11 @@ def format_time(seconds: float, kind: str) -> str:
     return text.replace(".", ",") if kind == "srt" else text
 
 
+def vtt_time(seconds: float) -> str:
+    """HH:MM:SS.mmm, as WebVTT wants it."""
+    return format_time(seconds, "vtt")
+
+
 def _unreadable(text: str, kind: str) -> BadTiming:
     folded = half_width(text)
     strong = bool(_STRONG_START.match(folded) and _ARROWISH.search(folded))
@@ -241,10 +248,7 @@ def _backwards(shown: str, reversed_: bool, strong: bool) -> BadTiming:
     return BadTiming(message, hint, strong)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def snippet(text: str) -> str:
     """The start of a line, cleaned of control characters, for a message."""
-    text = _CONTROL.sub("", text).strip()
+    text = CONTROL_CHARACTERS.sub("", text).strip()
     return text if len(text) <= 40 else text[:39] + "…"
