@@ -4,7 +4,6 @@ must not receive a video committed as a plain Git blob (it would stay in the his
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +23,10 @@ def untracked_by_lfs(root: Path, sources: Sequence[str]) -> list[str]:
     git = shutil.which("git")
     if not sources or git is None:
         return []
+    # Imported here: `subprocess` loads `fcntl` on POSIX, and `check` on a portal without
+    # clips is tested to load no platform-only module (it must run on Windows).
+    import subprocess
+
     result = subprocess.run([git, "check-attr", "filter", "--", *sources], cwd=root,
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:

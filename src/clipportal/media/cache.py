@@ -9,19 +9,15 @@ absolute path or an mtime: the cache can be restored from CI or shared between m
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from clipportal.errors import ClipportalError, Problem
 from clipportal.media.manifest import Manifest
 
 MANIFEST = "manifest.json"
@@ -121,21 +117,3 @@ def job_key(*parts: Any) -> str:
     """A stable key from JSON-able parts."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-@contextlib.contextmanager
-def build_lock(build_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the project's build folder, or fail at once with a clear
-    message: two builds writing the same outputs would corrupt each other."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with (build_dir / ".lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ClipportalError(Problem(
-                "build/", "another clipportal build is running on this project",
-                "wait for it to finish, or stop it, then build again")) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
