@@ -143,7 +143,7 @@ def test_duplicate_titles_and_missing_captions_warn(tmp_path: Path) -> None:
     make_project(tmp_path, {"a": GOOD, "b": GOOD})
     catalog = load_catalog(tmp_path, Settings())
     assert len(catalog.clips) == 2
-    assert any("also used by" in w.message for w in catalog.warnings)
+    assert any("also used by" in w.message for w in catalog.problems)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
@@ -189,8 +189,8 @@ def test_a_video_without_a_clip_file_is_a_warning(tmp_path: Path) -> None:
     (tmp_path / "videos" / "2023").mkdir()
     (tmp_path / "videos" / "2023" / "nested.yml").write_text(GOOD, encoding="utf-8")
     catalog = load_catalog(tmp_path, Settings())
-    assert any(w.path == "videos/2023/" for w in catalog.warnings)
-    assert [w.path for w in catalog.warnings if "no clip file" in w.message] == [
+    assert any(w.path == "videos/2023/" for w in catalog.problems)
+    assert [w.path for w in catalog.problems if "no clip file" in w.message] == [
         "videos/forgotten.mov"]
 
 
@@ -200,7 +200,7 @@ def test_a_japanese_named_video_without_a_clip_file_gets_the_new_command_as_hint
     make_project(tmp_path, {"a": GOOD})
     (tmp_path / "videos" / "研修動画 第3回.mp4").write_bytes(b"\x00" * 100)
     (tmp_path / "videos" / "kickoff.mp4").write_bytes(b"\x00" * 100)
-    hints = {w.path: w.hint for w in load_catalog(tmp_path, Settings()).warnings
+    hints = {w.path: w.hint for w in load_catalog(tmp_path, Settings()).problems
              if "no clip file" in w.message}
     assert hints["videos/kickoff.mp4"].startswith("add videos/kickoff.yml")
     assert hints["videos/研修動画 第3回.mp4"].startswith(

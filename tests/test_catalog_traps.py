@@ -185,7 +185,7 @@ def _read(text: str) -> tuple[list[Clip], list[Problem]]:
     with tempfile.TemporaryDirectory() as folder:
         root = make_project(Path(folder), {"clip": text})
         catalog = scan_catalog(root, Settings())
-        return list(catalog.clips), list(catalog.warnings)
+        return list(catalog.clips), list(catalog.problems)
 
 
 def _as_read(clip: Clip) -> Intended:

@@ -29,10 +29,10 @@ def test_a_job_runs_in_another_process_and_shares_the_cache(tmp_path: Path) -> N
     cache = MediaCache(root / "build" / "cache")
     with ProcessPoolExecutor(max_workers=1) as pool:
         manifest = pool.submit(run_job, job, root, cache).result()
-    assert manifest["from_cache"] is False
+    assert manifest.from_cache is False
     again = run_job(job, root, MediaCache(root / "build" / "cache"))
-    assert again["from_cache"] is True and again["renditions"] == manifest["renditions"]
-    assert str(tmp_path) not in (root / "build" / "cache" / manifest["key"] /
+    assert again.from_cache is True and again.renditions == manifest.renditions
+    assert str(tmp_path) not in (root / "build" / "cache" / manifest.key /
                                  "manifest.json").read_text(encoding="utf-8")
 
 

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -242,7 +242,7 @@ class _ServeMessages:
 
 def _serve(root: Path, address: str) -> int:
     from clipportal.commands.progress import ConsoleReporter
-    from clipportal.media.cache import build_lock
+    from clipportal.media.lock import build_lock
     from clipportal.site.mkdocs_build import is_built_site, serve_folder, serve_site
 
     if is_built_site(root):
@@ -251,7 +251,7 @@ def _serve(root: Path, address: str) -> int:
     def prepared() -> Prepared:
         with build_lock(root / "build"):
             ready = _prepare(root, None, ConsoleReporter())[1]
-        print_problems(ready.warnings)
+        print_problems(ready.problems)
         return ready
 
     return _until_stopped(lambda: serve_site(root, address, _ServeMessages(), prepared))
@@ -266,7 +266,7 @@ def _until_stopped(run: Callable[[], None]) -> int:
     return EXIT_OK
 
 
-def _fail_on(problems: list[Problem], strict: bool) -> bool:
+def _fail_on(problems: Sequence[Problem], strict: bool) -> bool:
     return any(p.severity == "error" or strict for p in problems)
 
 
@@ -287,14 +287,14 @@ def _check(root: Path, strict: bool) -> int:
 
 def _build(root: Path, jobs: int | None, strict: bool) -> int:
     from clipportal.commands.progress import ConsoleReporter, print_summary
-    from clipportal.media.cache import build_lock
+    from clipportal.media.lock import build_lock
 
     started = time.monotonic()
     with build_lock(root / "build"):
         reporter = ConsoleReporter()
         settings, prepared = _prepare(root, jobs, reporter)
-        print_problems(prepared.warnings)
-        if strict and prepared.warnings:
+        print_problems(prepared.problems)
+        if strict and prepared.problems:
             return EXIT_ERRORS
         site = _site_step(root, prepared, settings, strict)
     print_summary(prepared, reporter, time.monotonic() - started, site, root)
@@ -310,7 +310,7 @@ def _prepare(root: Path, jobs: int | None,
 
     settings = load_settings(root)
     catalog = load_catalog(root, settings)
-    return settings, prepare(root, settings, catalog, jobs, reporter)
+    return settings, prepare(root, settings, catalog, jobs or settings.jobs, reporter)
 
 
 def _site_step(root: Path, prepared: Prepared, settings: Settings, strict: bool) -> Path:

@@ -42,7 +42,8 @@ class PreparedClip:
 @dataclass(frozen=True)
 class Prepared:
     clips: tuple[PreparedClip, ...]
-    warnings: tuple[Problem, ...]
+    problems: tuple[Problem, ...]
+    """Problems found on the way: only warnings once `prepare` has returned."""
     encoded: int
     cached: int
 
@@ -144,14 +145,15 @@ def _outcome(future: Future[Manifest], reporter: Reporter, slug: str) -> Outcome
 
 def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
               results: dict[str, Outcome]) -> Prepared:
-    problems = list(catalog.warnings)
+    problems = list(catalog.problems)
     prepared = []
     for clip in catalog.clips:
         outcome = results[clip.slug]
         if isinstance(outcome, ClipportalError):
             problems.extend(outcome.problems)
             continue
-        item = _prepare_clip(clip, outcome, settings, cache, problems)
+        item, found = _prepare_clip(clip, outcome, settings, cache)
+        problems += found
         if item is not None:
             prepared.append(item)
     errors = [p for p in problems if p.severity == "error"]
@@ -161,19 +163,18 @@ def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
     return Prepared(tuple(prepared), tuple(problems), encoded, len(results) - encoded)
 
 
-def _prepare_clip(clip: Clip, manifest: Manifest, settings: Settings, cache: MediaCache,
-                  problems: list[Problem]) -> PreparedClip | None:
-    problems += [_media_warning(clip, note) for note in manifest.warnings]
+def _prepare_clip(clip: Clip, manifest: Manifest, settings: Settings,
+                  cache: MediaCache) -> tuple[PreparedClip | None, list[Problem]]:
+    """The clip ready for its page (None when its captions fail), and the problems found."""
     media_dir = f"media/{clip.slug}/{manifest.key[:10]}"
     captions = caption_tracks(clip, manifest.duration, settings, media_dir)
-    problems += captions.problems
+    problems = [*(_media_warning(clip, note) for note in manifest.warnings), *captions.problems]
     if captions.failed:
-        return None
+        return None, problems
     chapters, chapter_problems = chapter_tracks(clip, manifest.duration, media_dir)
-    problems += chapter_problems
     tracks = (*captions.tracks, *chapters, storyboard_track(manifest, media_dir))
     return PreparedClip(clip, manifest, media_dir, cache.entry(manifest.key), tracks,
-                        captions.transcript)
+                        captions.transcript), problems + chapter_problems
 
 
 def _media_warning(clip: Clip, note: str) -> Problem:

@@ -36,6 +36,7 @@ from clipportal.captions.timing import (
     vtt_time,
 )
 from clipportal.errors import CONTROL_CHARACTERS, CaptionError, Problem
+from clipportal.paths import is_valid_slug
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ CAPTION_EXTENSIONS = ("srt", "vtt", "sbv")
 MAX_CAPTION_BYTES = 16 * 1024 * 1024
 """Caption files are kilobytes; anything this big is a wrong file, not captions."""
 
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 # BCP 47 (RFC 5646) without the grandfathered irregular tags.
 _LANG_TAG = re.compile(
     r"""(?ix)
@@ -158,13 +158,13 @@ class _Parsed:
 def parse_caption_name(filename: str, site_lang: str) -> tuple[str, str, str] | None:
     """`intro.ja.srt` -> ("intro", "ja", "srt"); `intro.srt` -> ("intro", site_lang, "srt").
 
-    None when the extension is not srt/vtt/sbv, the slug is not [a-z0-9][a-z0-9-]*,
+    None when the extension is not srt/vtt/sbv, the slug is not a valid one (paths.py),
     or the language is not a BCP 47 tag.
     """
     stem, _, ext = PurePosixPath(filename.replace("\\", "/")).name.rpartition(".")
     slug, dot, lang = stem.partition(".")
     lang = _canonical_lang(lang) if dot else site_lang
-    if ext.lower() not in CAPTION_EXTENSIONS or not _SLUG.fullmatch(slug):
+    if ext.lower() not in CAPTION_EXTENSIONS or not is_valid_slug(slug):
         return None
     return (slug, lang, ext.lower()) if _LANG_TAG.fullmatch(lang) else None
 
@@ -401,7 +401,7 @@ def _stray_number(line: _Line) -> _Issue:
     )
 
 
-def _no_cues(source: str, warnings: list[Problem]) -> list[Problem]:
+def _no_cues(source: str, warnings: Sequence[Problem]) -> list[Problem]:
     hint = "a caption file needs lines like 00:00:01,000 --> 00:00:03,000 followed by text"
     # The first few warnings say why cues were dropped; a binary file would give hundreds.
     return [_problem(source, None, "has no cues with text", hint), *warnings[:5]]

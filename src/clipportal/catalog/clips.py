@@ -87,35 +87,31 @@ class Clip:
 @dataclass(frozen=True)
 class Catalog:
     clips: tuple[Clip, ...]
-    warnings: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...] = ()
     """Problems found while loading: only warnings once `load_catalog` has returned."""
-
-    def by_topic(self, topic: str) -> tuple[Clip, ...]:
-        return tuple(c for c in self.clips if c.topic == topic)
 
 
 def load_catalog(root: Path, settings: Settings) -> Catalog:
     """Load and validate every clip; raise CatalogError with all problems if any is an error."""
     catalog = scan_catalog(root, settings)
-    if any(p.severity == "error" for p in catalog.warnings):
-        raise CatalogError(catalog.warnings)
+    if any(p.severity == "error" for p in catalog.problems):
+        raise CatalogError(catalog.problems)
     return catalog
 
 
 def scan_catalog(root: Path, settings: Settings) -> Catalog:
     """Every clip whose files are valid, with every problem found (errors included) in
-    `warnings`: `clipportal check` goes on to check those clips, so one broken clip file
+    `problems`: `clipportal check` goes on to check those clips, so one broken clip file
     never hides another clip's caption or video problems."""
-    problems: list[Problem] = []
     meta_files = _meta_files(root)
     with_meta = {p.stem for p in meta_files}
     videos = _videos_by_slug(root)
-    clips = [c for c in (_load_clip(p, root, settings, videos, problems) for p in meta_files)
-             if c]
-    captions = _load_caption_sources(root, settings, {c.slug for c in clips}, with_meta,
-                                     problems)
+    loaded = [_load_clip(p, root, settings, videos) for p in meta_files]
+    problems = [p for _, found in loaded for p in found]
+    clips = [c for c, _ in loaded if c]
+    captions, found = _load_caption_sources(root, settings, {c.slug for c in clips}, with_meta)
     clips = [_with_captions(c, captions.get(c.slug, ())) for c in clips]
-    _check_duplicate_titles(clips, problems)
+    problems += found + _duplicate_titles(clips)
     problems += _orphan_videos(root, {c.video for c in clips}, with_meta)
     ordered = sorted(clips, key=lambda c: (c.date or dt.date.min, c.slug), reverse=True)
     return Catalog(tuple(ordered), tuple(problems))
@@ -135,11 +131,12 @@ def _with_captions(clip: Clip, captions: tuple[CaptionSource, ...]) -> Clip:
 
 
 class _Ctx:
-    """Problems for one clip file, with the line of each key for messages."""
+    """One clip file being read: its text, the line of each key for messages, and the problems
+    found in it, which `_load_clip` returns with the clip."""
 
-    def __init__(self, source: str, problems: list[Problem]) -> None:
+    def __init__(self, source: str) -> None:
         self.source = source
-        self.problems = problems
+        self.problems: list[Problem] = []
         self.text = ""
         self.lines: dict[str, int] = {}
         self.values: dict[str, yaml.Node] = {}
@@ -174,9 +171,15 @@ def _videos_by_slug(root: Path) -> dict[str, list[Path]]:
     return found
 
 
-def _load_clip(path: Path, root: Path, settings: Settings, videos: dict[str, list[Path]],
-               problems: list[Problem]) -> Clip | None:
-    ctx = _Ctx(f"videos/{path.name}", problems)
+def _load_clip(path: Path, root: Path, settings: Settings,
+               videos: dict[str, list[Path]]) -> tuple[Clip | None, list[Problem]]:
+    """The clip (None when its file has an error) and the problems found in its file."""
+    ctx = _Ctx(f"videos/{path.name}")
+    return _read_clip(path, root, settings, videos, ctx), ctx.problems
+
+
+def _read_clip(path: Path, root: Path, settings: Settings, videos: dict[str, list[Path]],
+               ctx: _Ctx) -> Clip | None:
     slug = path.stem
     if not path.resolve().is_relative_to(root.resolve()) or not path.resolve().is_file():
         ctx.error("the clip file is a link leading outside the project (or to no file)",
@@ -523,8 +526,11 @@ def _check_video_file(path: Path, root: Path, ctx: _Ctx,
     return real, source
 
 
-def _load_caption_sources(root: Path, settings: Settings, good: set[str], known: set[str],
-                          problems: list[Problem]) -> dict[str, tuple[CaptionSource, ...]]:
+def _load_caption_sources(
+    root: Path, settings: Settings, good: set[str], known: set[str],
+) -> tuple[dict[str, tuple[CaptionSource, ...]], list[Problem]]:
+    """The caption files of each good clip, and the problems with caption files."""
+    problems: list[Problem] = []
     found: dict[str, list[CaptionSource]] = {}
     for path, source in _caption_files(root):
         if not path.resolve().is_relative_to(root.resolve()):
@@ -543,7 +549,9 @@ def _load_caption_sources(root: Path, settings: Settings, good: set[str], known:
                                     f"add videos/{slug}.yml or rename the caption file"))
         elif slug in good:
             found.setdefault(slug, []).append(CaptionSource(path.resolve(), source, lang, ext))
-    return {slug: _unique_langs(items, problems) for slug, items in found.items()}
+    unique = {slug: _unique_langs(items) for slug, items in found.items()}
+    problems += [p for _, twice in unique.values() for p in twice]
+    return {slug: kept for slug, (kept, _) in unique.items()}, problems
 
 
 def _caption_files(root: Path) -> Iterator[tuple[Path, str]]:
@@ -560,8 +568,11 @@ def _caption_files(root: Path) -> Iterator[tuple[Path, str]]:
             yield path, source
 
 
-def _unique_langs(items: list[CaptionSource],
-                  problems: list[Problem]) -> tuple[CaptionSource, ...]:
+def _unique_langs(
+    items: list[CaptionSource],
+) -> tuple[tuple[CaptionSource, ...], list[Problem]]:
+    """One caption file per language (the first), and a problem for each further one."""
+    problems: list[Problem] = []
     seen: dict[str, CaptionSource] = {}
     for item in items:
         if item.lang in seen:
@@ -570,7 +581,7 @@ def _unique_langs(items: list[CaptionSource],
                                     "keep one caption file per clip and language"))
         else:
             seen[item.lang] = item
-    return tuple(sorted(seen.values(), key=lambda c: c.lang))
+    return tuple(sorted(seen.values(), key=lambda c: c.lang)), problems
 
 
 def _orphan_videos(root: Path, used: set[Path], slugs: set[str]) -> list[Problem]:
@@ -607,7 +618,8 @@ def _holds_clip_files(folder: Path) -> bool:
         return False
 
 
-def _check_duplicate_titles(clips: list[Clip], problems: list[Problem]) -> None:
+def _duplicate_titles(clips: list[Clip]) -> list[Problem]:
+    problems: list[Problem] = []
     seen: dict[str, Clip] = {}
     for clip in sorted(clips, key=lambda c: c.slug):
         if clip.title in seen:
@@ -615,6 +627,7 @@ def _check_duplicate_titles(clips: list[Clip], problems: list[Problem]) -> None:
                                     f"{seen[clip.title].meta_source}",
                                     "give each clip its own title", 1, "warning"))
         seen.setdefault(clip.title, clip)
+    return problems
 
 
 def missing_site_captions(clip: Clip, language: str) -> Problem | None:

@@ -21,7 +21,7 @@ def check_project(root: Path, settings: Settings | None = None) -> list[Problem]
     except ClipportalError as exc:
         return list(exc.problems)
     sources = [clip.video_source for clip in catalog.clips]
-    return list(catalog.warnings) + lfs_problems(root, sources) + _clip_problems(catalog, settings)
+    return list(catalog.problems) + lfs_problems(root, sources) + _clip_problems(catalog, settings)
 
 
 def _clip_problems(catalog: Catalog, settings: Settings) -> list[Problem]:

@@ -15,11 +15,10 @@ import yaml
 from clipportal.catalog.clips import PLACEHOLDER_DESCRIPTION
 from clipportal.errors import CatalogError, Problem
 from clipportal.media.probe import probe
-from clipportal.paths import is_valid_slug, project_relative
+from clipportal.paths import MAX_SLUG, is_valid_slug, project_relative
 from clipportal.settings import Settings, load_settings
 from clipportal.textutil import format_duration
 
-MAX_SLUG = 80
 TITLE_PART = 40
 """Longest part of a generated slug taken from the title, so page addresses stay readable."""
 

@@ -125,11 +125,12 @@ def has_filter(name: str) -> bool:
     return any(line.split()[1:2] == [name] for line in result.stdout.splitlines())
 
 
-def run_ffmpeg(args: Sequence[str], clip_source: str, progress: ProgressCallback | None = None,
-               outputs: Sequence[Path] = ()) -> str:
+def run_ffmpeg(args: Sequence[str], clip_source: str,
+               progress: ProgressCallback | None = None) -> str:
     """Run ffmpeg with `args` (everything after the binary) and return the last lines it
     printed (warnings and errors: an exit code of 0 is not proof of a good output). On
-    failure delete `outputs` and raise MediaError naming `clip_source` with those lines."""
+    failure raise MediaError naming `clip_source` with those lines (the caller writes into a
+    staging folder it removes)."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-nostats", "-loglevel",
                "warning", "-progress", "pipe:1", *args]
     log.debug("running %s", " ".join(command))
@@ -138,7 +139,6 @@ def run_ffmpeg(args: Sequence[str], clip_source: str, progress: ProgressCallback
         stderr.seek(0)
         tail = last_lines(stderr.read()[-6000:].decode("utf-8", "replace"))
     if code != 0:
-        _remove(outputs)
         raise MediaError(Problem(clip_source, f"ffmpeg could not convert the video (exit {code}"
                                  f"): {tail}", "check that the file is a complete, playable "
                                  "video; export it again as MP4 (H.264/AAC)"))
@@ -171,8 +171,3 @@ def last_lines(text: str, count: int = 4) -> str:
     lines = [ln.strip() for ln in text.splitlines()
              if ln.strip() and not any(noise in ln for noise in LOG_NOISE)]
     return " | ".join(lines[-count:]) or "no output"
-
-
-def _remove(paths: Sequence[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,10 @@ MAX_GAIN_DB = 30.0
 """Louder than this would mostly raise noise: very quiet recordings stay somewhat quiet."""
 
 
+_DEFAULTS = Settings()
+"""Where the defaults below come from: each option's default is declared once, in Settings."""
+
+
 @dataclass(frozen=True)
 class EncodeSettings:
     """The part of the settings that changes encoded output (and so the cache key)."""
@@ -72,25 +76,29 @@ class EncodeSettings:
     audio_kbps: int
     loudness_lufs: float | None
     poster_widths: tuple[int, ...]
-    hls: bool = False
+    hls: bool = _DEFAULTS.hls
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EncodeSettings:
-        return cls(settings.ladder, settings.preset, settings.gop_seconds, settings.audio_kbps,
-                   settings.loudness_lufs, settings.poster_widths, settings.hls)
+        return cls(**_same_names(cls, settings))
 
 
 @dataclass(frozen=True)
 class Limits:
     """Caps on what a source may be; they reject input, they do not change output."""
 
-    max_duration_s: float = 600.0
-    max_source_mb: float = 2048.0
-    max_source_height: int = 4320
+    max_duration_s: float = _DEFAULTS.max_duration_s
+    max_source_mb: float = _DEFAULTS.max_source_mb
+    max_source_height: int = _DEFAULTS.max_source_height
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        return cls(settings.max_duration_s, settings.max_source_mb, settings.max_source_height)
+        return cls(**_same_names(cls, settings))
+
+
+def _same_names(part: type[Any], settings: Settings) -> dict[str, Any]:
+    """The settings a part of them names: its fields are Settings options of the same name."""
+    return {f.name: getattr(settings, f.name) for f in fields(part)}
 
 
 def limit_problems(source: str, facts: MediaFacts, limits: Limits) -> list[Problem]:

@@ -4,7 +4,6 @@ same site; the CLI only adds a progress bar and prepares the media before MkDocs
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,14 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from clipportal.catalog.clips import load_catalog
 from clipportal.errors import ClipportalError
 from clipportal.pipeline import Prepared, prepare
-from clipportal.settings import Settings, effective_site_dir, settings_from_mapping
+from clipportal.settings import OPTIONS, Settings, effective_site_dir, settings_from_mapping
 from clipportal.site.pages import (
     SEARCH_PAGE,
     PagePaths,
@@ -43,32 +42,11 @@ HOME_MARKER = "<!-- clipportal:home -->"
 
 
 class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
-    topics = c.Optional(c.Type(dict))
-    """Topic id → Japanese name, in display order (the four programme topics by default)."""
-    ladder = c.Optional(c.Type(list))
-    """Renditions: a list of {height, crf, maxrate_kbps, label}."""
-    preset = c.Optional(c.Type(str))
-    """x264 preset (default medium)."""
-    gop_seconds = c.Optional(c.Type((int, float)))
-    """Fixed keyframe interval in seconds (default 4)."""
-    audio_kbps = c.Optional(c.Type(int))
-    """AAC bitrate (default 96)."""
-    loudness_lufs = c.Optional(c.Type((int, float, bool)))
-    """Integrated loudness target (default -16 LUFS)."""
-    poster_widths = c.Optional(c.Type(list))
-    """Poster widths for srcset (default 320, 640, 1280)."""
-    hls = c.Optional(c.Type(bool))
-    """Also write HLS playlists (default false)."""
-    max_duration_s = c.Optional(c.Type((int, float)))
-    """Longest clip accepted, in seconds (default 600)."""
-    max_source_mb = c.Optional(c.Type((int, float)))
-    """Largest source accepted, in MB (default 2048)."""
-    max_source_height = c.Optional(c.Type(int))
-    """Tallest source accepted, in pixels (default 4320)."""
-    max_cps = c.Optional(c.Type((int, float)))
-    """Reading-speed limit for Japanese captions, characters per second (default 6)."""
-    jobs = c.Optional(c.Type(int))
-    """Clips encoded at once (default: by CPU count)."""
+    """The plugin's options, one per option Settings declares: MkDocs lets the YAML types
+    through and `settings_from_mapping` does the checks, as for `clipportal check`."""
+
+    # base.Config builds a subclass's schema from an inherited `_schema` plus its attributes
+    _schema = tuple((name, c.Optional(c.Type(spec.types))) for name, spec in OPTIONS.items())
 
 
 class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped-call]
@@ -115,10 +93,10 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         assert self.settings is not None
         try:
             catalog = load_catalog(self.root, self.settings)
-            prepared = prepare(self.root, self.settings, catalog, self.config.jobs)
+            prepared = prepare(self.root, self.settings, catalog, self.settings.jobs)
         except ClipportalError as exc:
             raise PluginError("clipportal found problems:\n" + str(exc)) from exc
-        for problem in prepared.warnings:
+        for problem in prepared.problems:
             log.warning(problem.format())
         return prepared
 
@@ -135,6 +113,9 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
             return markdown.replace(HOME_MARKER, section, 1)
         return f"{markdown}\n\n{section}"
 
+    # last, after any other plugin a portal adds: the 404 rewrite and the search index must see
+    # the pages as they are finally written
+    @event_priority(-100)
     def on_post_build(self, config: MkDocsConfig) -> None:
         _relative_404(Path(config.site_dir) / "404.html")
         try:
@@ -241,5 +222,3 @@ def _add_assets(files: Files, config: MkDocsConfig) -> None:
         if files.get_file_from_path(asset) is None:
             files.append(File(asset, str(PACKAGE), config.site_dir, config.use_directory_urls))
 
-
-logging.getLogger("clipportal").setLevel(logging.INFO)
