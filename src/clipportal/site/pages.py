@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from clipportal.captions.parse import Cue
 from clipportal.ids import unique_ids
-from clipportal.media.manifest import ChapterStill, inside_clip
+from clipportal.media.manifest import ChapterStill, Poster, inside_clip
 from clipportal.pipeline import PreparedClip
 from clipportal.settings import Settings
 from clipportal.site.search import BUNDLE_DIR, TERMS_META, search_terms
@@ -114,10 +114,10 @@ def front_matter(title: str, extra: dict[str, Any] | None = None) -> str:
     return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---\n\n"
 
 
-def _poster_at(item: PreparedClip, width: int) -> dict[str, Any]:
+def _poster_at(item: PreparedClip, width: int) -> Poster:
     """The smallest poster at least `width` wide (else the largest there is)."""
     posters = sorted(item.media.posters, key=lambda p: p.width)
-    return vars(next((p for p in posters if p.width >= width), posters[-1]))
+    return next((p for p in posters if p.width >= width), posters[-1])
 
 
 def card_data(item: PreparedClip, link: _Linker) -> dict[str, Any]:
@@ -166,9 +166,9 @@ def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[
     body = _env.get_template("clip.html").render(
         clip=clip, duration=item.duration, topic_name=settings.topics.get(clip.topic, ""),
         topic_url=link.topic(clip.topic), description=Markup(description),
-        poster={"src": link.to(f"{item.media_dir}/{poster['webp']}"),
-                "width": poster["width"], "height": poster["height"]},
-        search_poster=f"{item.media_dir}/{_poster_at(item, SEARCH_POSTER_WIDTH)['webp']}",
+        poster={"src": link.to(f"{item.media_dir}/{poster.webp}"),
+                "width": poster.width, "height": poster.height},
+        search_poster=f"{item.media_dir}/{_poster_at(item, SEARCH_POSTER_WIDTH).webp}",
         sources=_sources(item, link), tracks=_tracks(item, link), speeds=SPEEDS,
         hls=_hls(item, link),
         captions=[t for t in item.tracks if t.kind == "captions"],
