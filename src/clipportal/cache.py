@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +66,24 @@ class MediaCache:
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                         encoding="utf-8")
         target = self.entry(key)
-        if target.exists():  # a damaged entry (lookup failed) or a concurrent twin
-            shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)
+        if self.lookup(key) is not None:  # a twin (another worker or build) finished first
+            self.discard(staging)
+            return target
+        if target.exists():  # damaged: set it aside in one rename, never delete in place
+            self._set_aside(target)
+        try:
+            os.replace(staging, target)
+        except OSError:  # a twin renamed its entry into place just now: keep the first
+            if self.lookup(key) is None:
+                raise
+            self.discard(staging)
         return target
+
+    def _set_aside(self, target: Path) -> None:
+        aside = self.root / f".damaged-{target.name}-{uuid.uuid4().hex[:8]}"
+        with contextlib.suppress(OSError):  # a twin set it aside or replaced it already
+            os.replace(target, aside)
+        shutil.rmtree(aside, ignore_errors=True)
 
     def discard(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
@@ -77,6 +91,14 @@ class MediaCache:
     def clean_staging(self) -> None:
         """Remove leftovers of killed builds (only ever staged, never trusted)."""
         shutil.rmtree(self.root / ".staging", ignore_errors=True)
+
+    def clean_leftovers(self, keys: Iterable[str]) -> None:
+        """Remove the staging folders of `keys` whose entry is complete: what a killed worker
+        left behind. (A cache shared by concurrent builds is never wiped as a whole.)"""
+        for key in set(keys):
+            if self.lookup(key) is not None:
+                for leftover in self.root.glob(f".staging/{key}-*"):
+                    shutil.rmtree(leftover, ignore_errors=True)
 
     def source_hash(self, path: Path, relative: str) -> str:
         """SHA-256 of a source file, memoised by (path, size, mtime) to skip re-reading large

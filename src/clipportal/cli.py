@@ -18,8 +18,10 @@ from clipportal.errors import ClipportalError, Problem
 from clipportal.report import print_problems
 
 if TYPE_CHECKING:
-    from clipportal.pipeline import Prepared
+    from clipportal.catalog import Catalog
+    from clipportal.pipeline import Prepared, Reporter
     from clipportal.settings import Settings
+    from clipportal.shards import Shard
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -34,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", "-j", type=_positive_int, default=None,
                        help="clips encoded at once (default: by CPU count)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--scheduler", metavar="ADDRESS", help=(
+        "run the media jobs on this Dask scheduler, e.g. tcp://host:8786 (needs "
+        "clipportal[dask]; default: $CLIPPORTAL_SCHEDULER, else `scheduler:` in mkdocs.yml)"))
+    encode = sub.add_parser("encode", help="encode only one shard of the clips (CI matrices)")
+    encode.add_argument("dir", nargs="?", default=".", type=Path)
+    encode.add_argument("--shard", metavar="K/N", type=_shard,
+                        help="the K-th of N shards, chosen by cache key")
+    encode.add_argument("--list-missing", action="store_true",
+                        help="print `KEY SLUG` for each clip not in the cache, encode nothing")
+    encode.add_argument("--jobs", "-j", type=_positive_int, default=None)
     check = sub.add_parser("check", help="validate clips, files and captions without encoding")
     check.add_argument("dir", nargs="?", default=".", type=Path)
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -46,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--title", required=True)
     new.add_argument("--slug", help="ASCII name for the clip (default: from the file name)")
     new.add_argument("--dir", default=".", type=Path, help="the portal project (default .)")
-    for command in (build, check, serve, new):
+    for command in (build, encode, check, serve, new):
         command.add_argument("--verbose", "-v", action="store_true")
     return parser
 
@@ -59,6 +71,15 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def _shard(text: str) -> Shard:
+    from clipportal.shards import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 _INTERRUPTED = threading.Event()
@@ -95,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "build":
-        return _build(args.dir.resolve(), args.jobs, args.strict)
+        return _build(args.dir.resolve(), args.jobs, args.strict, args.scheduler)
+    if args.command == "encode":
+        return _encode(args.dir.resolve(), args.shard, args.list_missing, args.jobs)
     if args.command == "check":
         return _check(args.dir.resolve(), args.strict)
     if args.command == "serve":
@@ -126,10 +149,10 @@ def _check(root: Path, strict: bool) -> int:
     return EXIT_OK
 
 
-def _build(root: Path, jobs: int | None, strict: bool) -> int:
+def _build(root: Path, jobs: int | None, strict: bool, scheduler: str | None) -> int:
     from clipportal.cache import build_lock
     from clipportal.catalog import load_catalog
-    from clipportal.pipeline import prepare
+    from clipportal.executors import SchedulerError
     from clipportal.progress import ConsoleReporter, print_summary
     from clipportal.settings import load_settings
 
@@ -138,12 +161,49 @@ def _build(root: Path, jobs: int | None, strict: bool) -> int:
         settings = load_settings(root)
         catalog = load_catalog(root, settings)
         reporter = ConsoleReporter()
-        prepared = prepare(root, settings, catalog, jobs, reporter)
+        try:
+            prepared = _prepare(root, settings, catalog, jobs, reporter, scheduler)
+        except SchedulerError as exc:
+            print_problems(exc.problems)
+            return EXIT_USAGE
         print_problems(prepared.warnings)
         if strict and prepared.warnings:
             return EXIT_ERRORS
         site = _site_step(root, prepared, settings, strict)
     print_summary(prepared, reporter, time.monotonic() - started, site, root)
+    return EXIT_OK
+
+
+def _prepare(root: Path, settings: Settings, catalog: Catalog, jobs: int | None,
+             reporter: Reporter, scheduler: str | None) -> Prepared:
+    """The media jobs in the local pool, or on the Dask scheduler when one is named."""
+    from clipportal.executors import dask_executor, scheduler_address
+    from clipportal.pipeline import prepare
+
+    address = scheduler_address(scheduler, root)
+    if address is None:
+        return prepare(root, settings, catalog, jobs, reporter)
+    with dask_executor(address, root) as executor:
+        return prepare(root, settings, catalog, jobs, reporter, executor)
+
+
+def _encode(root: Path, shard: Shard | None, list_missing: bool, jobs: int | None) -> int:
+    from clipportal.cache import build_lock
+    from clipportal.encode import encode_shard, missing_jobs
+    from clipportal.progress import ConsoleReporter
+
+    if list_missing:
+        for key, slug in missing_jobs(root):
+            print(f"{key} {slug}")
+        return EXIT_OK
+    if shard is None:
+        print("clipportal encode: give --shard K/N (or --list-missing)", file=sys.stderr)
+        return EXIT_USAGE
+    with build_lock(root / "build"):
+        prepared = encode_shard(root, shard, jobs, ConsoleReporter())
+    print_problems(prepared.warnings)
+    print(f"shard {shard.index}/{shard.count}: {len(prepared.clips)} clips, "
+          f"{prepared.encoded} encoded, {prepared.cached} from cache", file=sys.stderr)
     return EXIT_OK
 
 

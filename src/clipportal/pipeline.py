@@ -25,6 +25,7 @@ from clipportal.captions import (
 )
 from clipportal.catalog import Catalog, Clip, missing_site_captions
 from clipportal.errors import ClipportalError, Problem
+from clipportal.executors import run_on
 from clipportal.media import EncodeSettings, Limits, MediaJob, run_job
 from clipportal.settings import Settings
 
@@ -73,6 +74,7 @@ class Reporter(Protocol):
     def clip_started(self, slug: str, duration: float | None) -> None: ...
     def clip_progress(self, slug: str, seconds: float) -> None: ...
     def clip_done(self, slug: str, manifest: dict[str, Any] | None) -> None: ...
+    def clip_timed(self, slug: str, seconds: float) -> None: ...
     def finish(self) -> None: ...
 
 
@@ -92,6 +94,9 @@ class LogReporter:
         if manifest is not None and not manifest.get("from_cache"):
             log.info("clipportal: encoded %s", slug)
 
+    def clip_timed(self, slug: str, seconds: float) -> None:
+        pass
+
     def finish(self) -> None:
         pass
 
@@ -107,13 +112,22 @@ def prepare(root: Path, settings: Settings, catalog: Catalog, jobs: int | None =
     """Encode (or fetch from cache) every clip and read its captions."""
     reporter = reporter or LogReporter()
     cache = MediaCache(root / "build" / "cache")
-    cache.clean_staging()
+    if executor is None:  # a cluster's cache may be shared with other builds: see run_on
+        cache.clean_staging()
     media_jobs = _media_jobs(root, settings, catalog.clips, cache)
     cache.save_memo()
     reporter.start(len(media_jobs))
     results = _run_all(media_jobs, root, cache, jobs, reporter, executor)
     reporter.finish()
     return _assemble(catalog, settings, cache, results)
+
+
+def media_jobs(root: Path, settings: Settings, catalog: Catalog) -> list[MediaJob]:
+    """The catalog's media jobs (for sharding and `encode --list-missing`)."""
+    cache = MediaCache(root / "build" / "cache")
+    jobs = _media_jobs(root, settings, catalog.clips, cache)
+    cache.save_memo()
+    return jobs
 
 
 def _media_jobs(root: Path, settings: Settings, clips: Sequence[Clip],
@@ -131,6 +145,8 @@ Outcome = dict[str, Any] | ClipportalError
 
 def _run_all(media_jobs: list[MediaJob], root: Path, cache: MediaCache, jobs: int | None,
              reporter: Reporter, executor: Executor | None) -> dict[str, Outcome]:
+    if executor is not None:  # e.g. Dask: pure jobs, progress per clip done
+        return run_on(executor, media_jobs, root, cache, reporter)
     own = executor is None
     pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
     try:

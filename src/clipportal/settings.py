@@ -170,7 +170,8 @@ def load_settings(project: Path) -> Settings:
 def settings_from_mapping(mapping: Mapping[str, Any], source: str = "mkdocs.yml") -> Settings:
     """Validate the plugin options; raise CatalogError listing every bad one."""
     problems: list[Problem] = []
-    options = {k: v for k, v in mapping.items() if not str(k).startswith("_") and k != "jobs"}
+    options = {k: v for k, v in mapping.items()
+               if not str(k).startswith("_") and k not in {"jobs", "scheduler"}}
     for key in sorted(set(options) - _TOP_KEYS):
         problems.append(Problem(source, f"unknown clipportal option '{key}'",
                                 f"allowed options: {', '.join(sorted(_TOP_KEYS))}"))
