@@ -18,7 +18,7 @@ import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from clipportal.errors import ClipportalError, Problem
 
@@ -31,6 +31,7 @@ class MediaCache:
         self.root = root
         self._memo_path = root / _HASH_MEMO
         self._memo: dict[str, str] | None = None
+        self._leases: dict[Path, IO[str]] = {}
 
     def entry(self, key: str) -> Path:
         return self.root / key
@@ -55,8 +56,16 @@ class MediaCache:
     def stage(self, key: str) -> Path:
         """A fresh, private directory to build the entry `key` in."""
         staging = self.root / ".staging" / f"{key}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir(parents=True)
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        self._leases[staging] = _take_lease(staging)
+        staging.mkdir()
         return staging
+
+    def _release(self, staging: Path) -> None:
+        lease = self._leases.pop(staging, None)
+        if lease is not None:
+            _lease_path(staging).unlink(missing_ok=True)
+            lease.close()
 
     def commit(self, key: str, staging: Path, manifest: dict[str, Any]) -> Path:
         """Record file sizes, write the manifest last, then rename the entry into place."""
@@ -65,6 +74,12 @@ class MediaCache:
         }}
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                         encoding="utf-8")
+        try:
+            return self._place(key, staging)
+        finally:  # only once the folder is an entry or gone: a leftover-sweeper skips it
+            self._release(staging)
+
+    def _place(self, key: str, staging: Path) -> Path:
         target = self.entry(key)
         if self.lookup(key) is not None:  # a twin (another worker or build) finished first
             self.discard(staging)
@@ -87,18 +102,21 @@ class MediaCache:
 
     def discard(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
+        self._release(staging)
 
     def clean_staging(self) -> None:
         """Remove leftovers of killed builds (only ever staged, never trusted)."""
         shutil.rmtree(self.root / ".staging", ignore_errors=True)
 
     def clean_leftovers(self, keys: Iterable[str]) -> None:
-        """Remove the staging folders of `keys` whose entry is complete: what a killed worker
-        left behind. (A cache shared by concurrent builds is never wiped as a whole.)"""
+        """Remove the staging folders of `keys` that no live job holds: what a killed worker
+        left behind. A twin job of a concurrent build still holds its lease (the kernel, or the
+        NFS server, drops a lease when its process dies), so a shared cache is never wiped."""
         for key in set(keys):
-            if self.lookup(key) is not None:
-                for leftover in self.root.glob(f".staging/{key}-*"):
+            for leftover in self.root.glob(f".staging/{key}-*"):
+                if leftover.is_dir() and _lease_is_free(leftover):
                     shutil.rmtree(leftover, ignore_errors=True)
+                    _lease_path(leftover).unlink(missing_ok=True)
 
     def source_hash(self, path: Path, relative: str) -> str:
         """SHA-256 of a source file, memoised by (path, size, mtime) to skip re-reading large
@@ -126,6 +144,28 @@ class MediaCache:
         temp = self._memo_path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
         temp.write_text(json.dumps(self._memo, indent=0), encoding="utf-8")
         os.replace(temp, self._memo_path)
+
+
+def _lease_path(staging: Path) -> Path:
+    return staging.with_name(staging.name + ".lease")
+
+
+def _take_lease(staging: Path) -> IO[str]:
+    """An exclusive lock held while a job writes `staging`, taken before the folder exists."""
+    handle = _lease_path(staging).open("w")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def _lease_is_free(staging: Path) -> bool:
+    try:
+        with _lease_path(staging).open("r") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        return True  # released and removed, or never leased: nobody writes here
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _size(path: Path) -> int:
