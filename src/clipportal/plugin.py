@@ -5,6 +5,7 @@ same site; the CLI only adds a progress bar and prepares the media before MkDocs
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from clipportal.catalog import load_catalog
+from clipportal.catalog import Catalog, load_catalog
 from clipportal.errors import ClipportalError
+from clipportal.executors import ENV_VAR, dask_executor
 from clipportal.pages import (
     SEARCH_PAGE,
     PagePaths,
@@ -69,6 +71,8 @@ class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
     """Reading-speed limit for Japanese captions, characters per second (default 6)."""
     jobs = c.Optional(c.Type(int))
     """Clips encoded at once (default: by CPU count)."""
+    scheduler = c.Optional(c.Type(str))
+    """A Dask scheduler for the media jobs, e.g. tcp://host:8786 (needs clipportal[dask])."""
 
 
 class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped-call]
@@ -115,12 +119,20 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         assert self.settings is not None
         try:
             catalog = load_catalog(self.root, self.settings)
-            prepared = prepare(self.root, self.settings, catalog, self.config.jobs)
+            prepared = self._prepare_media(catalog)
         except ClipportalError as exc:
             raise PluginError("clipportal found problems:\n" + str(exc)) from exc
         for problem in prepared.warnings:
             log.warning(problem.format())
         return prepared
+
+    def _prepare_media(self, catalog: Catalog) -> Prepared:
+        assert self.settings is not None
+        address = os.environ.get(ENV_VAR) or self.config.scheduler
+        if not address:
+            return prepare(self.root, self.settings, catalog, self.config.jobs)
+        with dask_executor(address, self.root) as executor:
+            return prepare(self.root, self.settings, catalog, executor=executor)
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
