@@ -31,10 +31,10 @@ from typing import Any
 
 from distributed import Client, LocalCluster
 
-from clipportal.cache import MediaCache, file_sha256
-from clipportal.catalog import load_catalog
-from clipportal.executors import run_remote
-from clipportal.media import EncodeSettings, MediaJob
+from clipportal.catalog.clips import load_catalog
+from clipportal.media.cache import MediaCache, file_sha256
+from clipportal.media.executors import run_remote
+from clipportal.media.jobs import EncodeSettings, MediaJob
 from clipportal.pipeline import default_jobs, media_jobs, prepare
 from clipportal.settings import Settings, load_settings
 

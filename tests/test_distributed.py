@@ -19,8 +19,8 @@ from conftest import run_cli
 from test_cli import portal, tiny_clip
 from test_pipeline import SIMPLE
 
-from clipportal.cache import MediaCache
-from clipportal.executors import worker_problem
+from clipportal.media.cache import MediaCache
+from clipportal.media.executors import worker_problem
 
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from test_cli import portal, tiny_clip
 from test_pipeline import SIMPLE, _counting_ffmpeg
 
-from clipportal.shards import Shard, parse_shard, select, shard_of
+from clipportal.media.shards import Shard, parse_shard, select, shard_of
 
 KEYS = st.sets(st.text("0123456789abcdef", min_size=32, max_size=32), max_size=60)
 

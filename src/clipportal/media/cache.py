@@ -17,10 +17,12 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
 from clipportal.errors import ClipportalError, Problem
+from clipportal.media.manifest import Manifest
 
 MANIFEST = "manifest.json"
 _HASH_MEMO = "source-hashes.json"
@@ -36,22 +38,18 @@ class MediaCache:
     def entry(self, key: str) -> Path:
         return self.root / key
 
-    def lookup(self, key: str) -> dict[str, Any] | None:
+    def lookup(self, key: str) -> Manifest | None:
         """The manifest of a complete entry, or None (a damaged entry counts as missing)."""
         manifest_path = self.entry(key) / MANIFEST
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            manifest = Manifest.from_json(json.loads(manifest_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):  # ManifestFormatError is a ValueError
             return None
-        if not isinstance(manifest, dict) or not self._files_intact(key, manifest):
-            return None
-        return manifest
+        return manifest if self._files_intact(key, manifest) else None
 
-    def _files_intact(self, key: str, manifest: dict[str, Any]) -> bool:
-        files = manifest.get("files", {})
-        return isinstance(files, dict) and all(
-            _size(self.entry(key) / name) == size for name, size in files.items()
-        )
+    def _files_intact(self, key: str, manifest: Manifest) -> bool:
+        return all(_size(self.entry(key) / name) == size
+                   for name, size in manifest.files.items())
 
     def stage(self, key: str) -> Path:
         """A fresh, private directory to build the entry `key` in."""
@@ -67,13 +65,11 @@ class MediaCache:
             _lease_path(staging).unlink(missing_ok=True)
             lease.close()
 
-    def commit(self, key: str, staging: Path, manifest: dict[str, Any]) -> Path:
+    def commit(self, key: str, staging: Path, manifest: Manifest) -> Path:
         """Record file sizes, write the manifest last, then rename the entry into place."""
-        manifest = {**manifest, "files": {
-            p.name: p.stat().st_size for p in sorted(staging.iterdir()) if p.is_file()
-        }}
-        (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
-                                        encoding="utf-8")
+        files = {p.name: p.stat().st_size for p in sorted(staging.iterdir()) if p.is_file()}
+        text = json.dumps(replace(manifest, files=files).to_json(), ensure_ascii=False, indent=1)
+        (staging / MANIFEST).write_text(text, encoding="utf-8")
         try:
             return self._place(key, staging)
         finally:  # only once the folder is an entry or gone: a leftover-sweeper skips it

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from clipportal.cache import MediaCache
-from clipportal.catalog import Catalog, load_catalog
+from clipportal.catalog.clips import Catalog, load_catalog
+from clipportal.media.cache import MediaCache
+from clipportal.media.ffmpeg_runner import ffmpeg_version
+from clipportal.media.shards import Shard
 from clipportal.pipeline import Prepared, Reporter, media_jobs, prepare
 from clipportal.settings import Settings, load_settings
-from clipportal.shards import Shard
-from clipportal.tool import ffmpeg_version
 
 
 def _job_keys(root: Path, settings: Settings, catalog: Catalog) -> dict[str, str]:

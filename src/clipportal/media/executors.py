@@ -2,7 +2,7 @@
 `concurrent.futures.Executor` interface (`clipportal[dask]`, `--scheduler ADDRESS`).
 
 Only the media jobs leave this machine. A worker runs the same pure function the local pool
-runs (`media.run_job`) on the same project folder, so that folder and its build/cache must be
+runs (`media.jobs.run_job`) on the same project folder, so that folder and its build/cache must be
 on storage every worker mounts at the same path; `dask_executor` checks that before the first
 job is sent, and that every worker has the same ffmpeg (its version is part of each key)."""
 
@@ -17,11 +17,12 @@ from concurrent.futures import Executor, Future, as_completed
 from pathlib import Path
 from typing import Any, Protocol
 
-from clipportal.cache import MediaCache
 from clipportal.errors import ClipportalError, Problem
-from clipportal.media import MediaJob, run_job
+from clipportal.media.cache import MediaCache
+from clipportal.media.ffmpeg_runner import ffmpeg_version
+from clipportal.media.jobs import MediaJob, run_job
+from clipportal.media.manifest import Manifest
 from clipportal.settings import read_plugin_mapping
-from clipportal.tool import ffmpeg_version
 
 ENV_VAR = "CLIPPORTAL_SCHEDULER"
 CONNECT_TIMEOUT_S = 10
@@ -39,7 +40,7 @@ class SchedulerError(ClipportalError):
 
 
 class DoneReporter(Protocol):
-    def clip_done(self, slug: str, manifest: dict[str, Any] | None) -> None: ...
+    def clip_done(self, slug: str, manifest: Manifest | None) -> None: ...
     def clip_timed(self, slug: str, seconds: float) -> None: ...
 
 
@@ -149,7 +150,7 @@ def _worker_problems(answers: dict[str, tuple[str, str]], local_ffmpeg: str,
     return problems
 
 
-def run_remote(job: MediaJob, root: str) -> tuple[dict[str, Any], float]:
+def run_remote(job: MediaJob, root: str) -> tuple[Manifest, float]:
     """A media job on a worker: the pure job function with no progress callbacks (those hold
     this machine's terminal), plus how long it took there."""
     started = time.monotonic()
@@ -158,7 +159,7 @@ def run_remote(job: MediaJob, root: str) -> tuple[dict[str, Any], float]:
     return manifest, time.monotonic() - started
 
 
-Outcome = dict[str, Any] | ClipportalError
+Outcome = Manifest | ClipportalError
 
 
 def run_on(executor: Executor, media_jobs: list[MediaJob], root: Path, cache: MediaCache,
@@ -169,13 +170,13 @@ def run_on(executor: Executor, media_jobs: list[MediaJob], root: Path, cache: Me
     version = ffmpeg_version(cache.root)
     keys = {job.slug: job.key(version) for job in media_jobs}
     outcomes: dict[str, Outcome] = {}
-    futures: dict[Future[tuple[dict[str, Any], float]], MediaJob] = {}
+    futures: dict[Future[tuple[Manifest, float]], MediaJob] = {}
     for job in media_jobs:
         found = cache.lookup(keys[job.slug])
         if found is None:
             futures[executor.submit(run_remote, job, str(root))] = job
         else:
-            manifest = {**found, "from_cache": True}
+            manifest = found.with_key(keys[job.slug], from_cache=True)
             outcomes[job.slug] = manifest
             reporter.clip_done(job.slug, manifest)
     for future in as_completed(futures):
@@ -184,7 +185,7 @@ def run_on(executor: Executor, media_jobs: list[MediaJob], root: Path, cache: Me
     return {job.slug: outcomes[job.slug] for job in media_jobs}
 
 
-def _collect(future: Future[tuple[dict[str, Any], float]], job: MediaJob,
+def _collect(future: Future[tuple[Manifest, float]], job: MediaJob,
              reporter: DoneReporter) -> Outcome:
     try:
         manifest, seconds = future.result()
@@ -196,7 +197,7 @@ def _collect(future: Future[tuple[dict[str, Any], float]], job: MediaJob,
         return ClipportalError(Problem(
             job.source, f"the Dask cluster could not run this clip's job ({type(exc).__name__})",
             "see the Dask workers' logs, then build again"))
-    if not manifest.get("from_cache"):
+    if not manifest.from_cache:
         reporter.clip_timed(job.slug, seconds)
     reporter.clip_done(job.slug, manifest)
     return manifest
