@@ -533,12 +533,12 @@ def test_unchanged_clip_runs_no_ffmpeg_on_rebuild(sources: dict[str, Path], tmp_
     job = MediaJob("c", "clip.mp4", file_sha256(clip), FAST)
     seconds: list[float] = []
     first = run_job(job, root, cache, progress=seconds.append)
-    assert not first["from_cache"] and len(counted_ffmpeg.read_text().splitlines()) >= 2
-    assert seconds and max(seconds) <= first["duration"] + 0.5
+    assert not first.from_cache and len(counted_ffmpeg.read_text().splitlines()) >= 2
+    assert seconds and max(seconds) <= first.duration + 0.5
     calls = counted_ffmpeg.read_text()
     _forget_tool()
     second = run_job(job, root, cache)
-    assert second["from_cache"] and second["key"] == first["key"]
+    assert second.from_cache and second.key == first.key
     assert counted_ffmpeg.read_text() == calls  # not even `ffmpeg -version`
 
 

@@ -1,5 +1,5 @@
-"""The `clipportal` command: build, check, serve, new. Exit 0 ok, 1 content or media errors,
-2 usage. User errors are printed as `path:line: message`, never as a traceback."""
+"""The `clipportal` command: build, encode, check, serve, new. Exit 0 ok, 1 content or media
+errors, 2 usage. User errors are printed as `path:line: message`, never as a traceback."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from clipportal.errors import ClipportalError, Problem
 if TYPE_CHECKING:
     from clipportal.commands.new import NewClip
     from clipportal.commands.progress import ConsoleReporter
+    from clipportal.media.shards import Shard
     from clipportal.pipeline import Prepared
     from clipportal.settings import Settings
 
@@ -40,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"clipportal {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 help="what to do (see `clipportal COMMAND --help`)")
-    commands = (_build_command(sub), _check_command(sub), _serve_command(sub),
-                _new_command(sub))
+    commands = (_build_command(sub), _encode_command(sub), _check_command(sub),
+                _serve_command(sub), _new_command(sub))
     for command in commands:
         command.add_argument("--verbose", "-v", action="store_true",
                              help="also print debug messages, such as ffmpeg command lines")
@@ -54,7 +55,24 @@ def _build_command(sub: Subcommands) -> argparse.ArgumentParser:
     build.add_argument("--jobs", "-j", type=_positive_int, default=None,
                        help="clips encoded at once (default: by CPU count)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--scheduler", metavar="ADDRESS", help=(
+        "run the media jobs on this Dask scheduler, e.g. tcp://host:8786 (needs "
+        "clipportal[dask]; default: $CLIPPORTAL_SCHEDULER, else `scheduler:` in mkdocs.yml)"))
     return build
+
+
+def _encode_command(sub: Subcommands) -> argparse.ArgumentParser:
+    encode = sub.add_parser("encode", help="encode only one shard of the clips into "
+                            "DIR/build/cache (CI matrices); builds no site")
+    encode.add_argument("dir", metavar="DIR", nargs="?", default=".", type=Path,
+                        help=PROJECT_HELP)
+    encode.add_argument("--shard", metavar="K/N", type=_shard,
+                        help="the K-th of N shards, chosen by cache key")
+    encode.add_argument("--list-missing", action="store_true",
+                        help="print `KEY SLUG` for each clip not in the cache, encode nothing")
+    encode.add_argument("--jobs", "-j", type=_positive_int, default=None,
+                        help="clips encoded at once (default: by CPU count)")
+    return encode
 
 
 def _check_command(sub: Subcommands) -> argparse.ArgumentParser:
@@ -99,6 +117,15 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def _shard(text: str) -> Shard:
+    from clipportal.media.shards import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 _INTERRUPTED = threading.Event()
@@ -183,7 +210,9 @@ def _is_site(folder: Path) -> bool:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "build":
-        return _build(args.dir.resolve(), args.jobs, args.strict)
+        return _build(args.dir.resolve(), args.jobs, args.strict, args.scheduler)
+    if args.command == "encode":
+        return _encode(args.dir.resolve(), args.shard, args.list_missing, args.jobs)
     if args.command == "check":
         return _check(args.dir.resolve(), args.strict)
     if args.command == "serve":
@@ -285,14 +314,19 @@ def _check(root: Path, strict: bool) -> int:
     return EXIT_OK
 
 
-def _build(root: Path, jobs: int | None, strict: bool) -> int:
+def _build(root: Path, jobs: int | None, strict: bool, scheduler: str | None) -> int:
     from clipportal.commands.progress import ConsoleReporter, print_summary
+    from clipportal.media.executors import SchedulerError
     from clipportal.media.lock import build_lock
 
     started = time.monotonic()
     with build_lock(root / "build"):
         reporter = ConsoleReporter()
-        settings, prepared = _prepare(root, jobs, reporter)
+        try:
+            settings, prepared = _prepare(root, jobs, reporter, scheduler)
+        except SchedulerError as exc:
+            print_problems(exc.problems)
+            return EXIT_USAGE
         print_problems(prepared.problems)
         if strict and prepared.problems:
             return EXIT_ERRORS
@@ -301,16 +335,38 @@ def _build(root: Path, jobs: int | None, strict: bool) -> int:
     return EXIT_OK
 
 
-def _prepare(root: Path, jobs: int | None,
-             reporter: ConsoleReporter) -> tuple[Settings, Prepared]:
-    """Validate the catalog and encode (or take from the cache) every clip, with progress."""
+def _prepare(root: Path, jobs: int | None, reporter: ConsoleReporter,
+             scheduler: str | None = None) -> tuple[Settings, Prepared]:
+    """Validate the catalog and encode (or take from the cache) every clip, with progress: in
+    the local pool, or on the Dask scheduler when one is named (see scheduler_address)."""
     from clipportal.catalog.clips import load_catalog
-    from clipportal.pipeline import prepare
+    from clipportal.pipeline import prepare_on, scheduler_address
     from clipportal.settings import load_settings
 
     settings = load_settings(root)
     catalog = load_catalog(root, settings)
-    return settings, prepare(root, settings, catalog, jobs or settings.jobs, reporter)
+    address = scheduler_address(scheduler, settings)
+    return settings, prepare_on(address, root, settings, catalog, jobs or settings.jobs, reporter)
+
+
+def _encode(root: Path, shard: Shard | None, list_missing: bool, jobs: int | None) -> int:
+    from clipportal.commands.encode import encode_shard, missing_jobs
+    from clipportal.commands.progress import ConsoleReporter
+    from clipportal.media.lock import build_lock
+
+    if list_missing:
+        for key, slug in missing_jobs(root):
+            print(f"{key} {slug}")
+        return EXIT_OK
+    if shard is None:
+        print("clipportal encode: give --shard K/N (or --list-missing)", file=sys.stderr)
+        return EXIT_USAGE
+    with build_lock(root / "build"):
+        prepared = encode_shard(root, shard, jobs, ConsoleReporter())
+    print_problems(prepared.problems)
+    print(f"shard {shard.index}/{shard.count}: {len(prepared.clips)} clips, "
+          f"{prepared.encoded} encoded, {prepared.cached} from cache", file=sys.stderr)
+    return EXIT_OK
 
 
 def _site_step(root: Path, prepared: Prepared, settings: Settings, strict: bool) -> Path:

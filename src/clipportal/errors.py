@@ -70,6 +70,11 @@ class ClipportalError(Exception):
         )
         super().__init__("\n".join(p.format() for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[ClipportalError], tuple[tuple[Problem, ...]]]:
+        """Rebuilt from its problems, not its text: a media job's error crosses process and
+        machine boundaries (Dask workers) and must arrive as the same problems."""
+        return type(self), (self.problems,)
+
 
 class CatalogError(ClipportalError):
     """Clip metadata, file layout or configuration is wrong."""

@@ -17,6 +17,7 @@ from clipportal.captions.tracks import TrackFile, caption_tracks, chapter_tracks
 from clipportal.catalog.clips import Catalog, Clip
 from clipportal.errors import ClipportalError, Problem
 from clipportal.media.cache import MediaCache
+from clipportal.media.executors import run_on
 from clipportal.media.jobs import EncodeSettings, Limits, MediaJob, run_job
 from clipportal.media.manifest import Manifest
 from clipportal.settings import Settings
@@ -53,6 +54,7 @@ class Reporter(Protocol):
     def clip_started(self, slug: str, duration: float | None) -> None: ...
     def clip_progress(self, slug: str, seconds: float) -> None: ...
     def clip_done(self, slug: str, manifest: Manifest | None) -> None: ...
+    def clip_timed(self, slug: str, seconds: float) -> None: ...
     def finish(self) -> None: ...
 
 
@@ -72,6 +74,9 @@ class LogReporter:
         if manifest is not None and not manifest.from_cache:
             log.info("clipportal: encoded %s", slug)
 
+    def clip_timed(self, slug: str, seconds: float) -> None:
+        pass
+
     def finish(self) -> None:
         pass
 
@@ -82,18 +87,48 @@ def default_jobs() -> int:
     return max(1, (os.cpu_count() or 2) // 4)
 
 
+SCHEDULER_ENV = "CLIPPORTAL_SCHEDULER"
+
+
+def scheduler_address(given: str | None, settings: Settings) -> str | None:
+    """--scheduler, else $CLIPPORTAL_SCHEDULER, else `scheduler:` in mkdocs.yml, else None
+    (the local pool)."""
+    return given or os.environ.get(SCHEDULER_ENV) or settings.scheduler
+
+
+def prepare_on(address: str | None, root: Path, settings: Settings, catalog: Catalog,
+               jobs: int | None = None, reporter: Reporter | None = None) -> Prepared:
+    """`prepare` in the local pool, or with the media jobs on the Dask scheduler at
+    `address` (SchedulerError when it cannot be used)."""
+    if not address:
+        return prepare(root, settings, catalog, jobs, reporter)
+    from clipportal.media.executors import dask_executor  # needs the optional extra
+
+    with dask_executor(address, root) as executor:
+        return prepare(root, settings, catalog, jobs, reporter, executor)
+
+
 def prepare(root: Path, settings: Settings, catalog: Catalog, jobs: int | None = None,
             reporter: Reporter | None = None, executor: Executor | None = None) -> Prepared:
     """Encode (or fetch from cache) every clip and read its captions."""
     reporter = reporter or LogReporter()
     cache = MediaCache(root / "build" / "cache")
-    cache.clean_staging()
+    if executor is None:  # a cluster's cache may be shared with other builds: see run_on
+        cache.clean_staging()
     media_jobs = _media_jobs(root, settings, catalog.clips, cache)
     cache.save_memo()
     reporter.start(len(media_jobs))
     results = _run_all(media_jobs, root, cache, jobs, reporter, executor)
     reporter.finish()
     return _assemble(catalog, settings, cache, results)
+
+
+def media_jobs(root: Path, settings: Settings, catalog: Catalog) -> list[MediaJob]:
+    """The catalog's media jobs (for sharding and `encode --list-missing`)."""
+    cache = MediaCache(root / "build" / "cache")
+    jobs = _media_jobs(root, settings, catalog.clips, cache)
+    cache.save_memo()
+    return jobs
 
 
 def _media_jobs(root: Path, settings: Settings, clips: Sequence[Clip],
@@ -111,6 +146,8 @@ Outcome = Manifest | ClipportalError
 
 def _run_all(media_jobs: list[MediaJob], root: Path, cache: MediaCache, jobs: int | None,
              reporter: Reporter, executor: Executor | None) -> dict[str, Outcome]:
+    if executor is not None:  # e.g. Dask: pure jobs, progress per clip done
+        return run_on(executor, media_jobs, root, cache, reporter)
     own = executor is None
     pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
     try:

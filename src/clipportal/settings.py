@@ -212,6 +212,10 @@ class Settings:
                             "about 4, and short cues need some room above that.")
     jobs: int | None = option(None, (int, type(None)), "Clips encoded at once (None: by CPU count; "
                               "`clipportal build --jobs` overrides it).", check=_check_positive)
+    scheduler: str | None = option(None, (str, type(None)), "Dask scheduler address for the "
+                                   "media jobs, e.g. tcp://10.0.0.5:8786 (extra "
+                                   "`clipportal[dask]`; `--scheduler` and "
+                                   "CLIPPORTAL_SCHEDULER override it).")
 
 
 OPTIONS: dict[str, Option] = {f.name: f.metadata[OPTION] for f in fields(Settings)

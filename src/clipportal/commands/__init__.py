@@ -1,2 +1,2 @@
-"""The terminal side of the `clipportal` commands: check, new, progress and problem reports.
-The core never prints; these modules do."""
+"""The terminal side of the `clipportal` commands: check, encode, new, progress and problem
+reports. The core never prints; these modules do."""

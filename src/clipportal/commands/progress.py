@@ -58,6 +58,12 @@ class ConsoleReporter:
         if manifest is None:
             self.console.print(f"[red]failed[/red] {slug}")
 
+    def clip_timed(self, slug: str, seconds: float) -> None:
+        """A clip encoded elsewhere (a Dask worker): no live bar, one line when it is done."""
+        self.seconds[slug] = seconds
+        if not self.interactive:
+            self.console.print(f"encoded {slug} on a worker ({seconds:.0f} s)")
+
     def finish(self) -> None:
         self.progress.stop()
 

@@ -9,15 +9,18 @@ absolute path or an mtime: the cache can be restored from CI or shared between m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from clipportal.media.lock import try_lock, unlock
 from clipportal.media.manifest import Manifest
 
 MANIFEST = "manifest.json"
@@ -29,6 +32,7 @@ class MediaCache:
         self.root = root
         self._memo_path = root / _HASH_MEMO
         self._memo: dict[str, str] | None = None
+        self._leases: dict[Path, IO[bytes]] = {}
 
     def entry(self, key: str) -> Path:
         return self.root / key
@@ -49,26 +53,65 @@ class MediaCache:
     def stage(self, key: str) -> Path:
         """A fresh, private directory to build the entry `key` in."""
         staging = self.root / ".staging" / f"{key}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir(parents=True)
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        self._leases[staging] = _take_lease(staging)
+        staging.mkdir()
         return staging
+
+    def _release(self, staging: Path) -> None:
+        lease = self._leases.pop(staging, None)
+        if lease is not None:
+            _lease_path(staging).unlink(missing_ok=True)
+            lease.close()
 
     def commit(self, key: str, staging: Path, manifest: Manifest) -> Path:
         """Record file sizes, write the manifest last, then rename the entry into place."""
         files = {p.name: p.stat().st_size for p in sorted(staging.iterdir()) if p.is_file()}
         text = json.dumps(replace(manifest, files=files).to_json(), ensure_ascii=False, indent=1)
         (staging / MANIFEST).write_text(text, encoding="utf-8")
+        try:
+            return self._place(key, staging)
+        finally:  # only once the folder is an entry or gone: a leftover-sweeper skips it
+            self._release(staging)
+
+    def _place(self, key: str, staging: Path) -> Path:
         target = self.entry(key)
-        if target.exists():  # a damaged entry (lookup failed) or a concurrent twin
-            shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)
+        if self.lookup(key) is not None:  # a twin (another worker or build) finished first
+            self.discard(staging)
+            return target
+        if target.exists():  # damaged: set it aside in one rename, never delete in place
+            self._set_aside(target)
+        try:
+            os.replace(staging, target)
+        except OSError:  # a twin renamed its entry into place just now: keep the first
+            if self.lookup(key) is None:
+                raise
+            self.discard(staging)
         return target
+
+    def _set_aside(self, target: Path) -> None:
+        aside = self.root / f".damaged-{target.name}-{uuid.uuid4().hex[:8]}"
+        with contextlib.suppress(OSError):  # a twin set it aside or replaced it already
+            os.replace(target, aside)
+        shutil.rmtree(aside, ignore_errors=True)
 
     def discard(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
+        self._release(staging)
 
     def clean_staging(self) -> None:
         """Remove leftovers of killed builds (only ever staged, never trusted)."""
         shutil.rmtree(self.root / ".staging", ignore_errors=True)
+
+    def clean_leftovers(self, keys: Iterable[str]) -> None:
+        """Remove the staging folders of `keys` that no live job holds: what a killed worker
+        left behind. A twin job of a concurrent build still holds its lease (the kernel, or the
+        NFS server, drops a lease when its process dies), so a shared cache is never wiped."""
+        for key in set(keys):
+            for leftover in self.root.glob(f".staging/{key}-*"):
+                if leftover.is_dir() and _lease_is_free(leftover):
+                    shutil.rmtree(leftover, ignore_errors=True)
+                    _lease_path(leftover).unlink(missing_ok=True)
 
     def source_hash(self, path: Path, relative: str) -> str:
         """SHA-256 of a source file, memoised by (path, size, mtime) to skip re-reading large
@@ -96,6 +139,31 @@ class MediaCache:
         temp = self._memo_path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
         temp.write_text(json.dumps(self._memo, indent=0), encoding="utf-8")
         os.replace(temp, self._memo_path)
+
+
+def _lease_path(staging: Path) -> Path:
+    return staging.with_name(staging.name + ".lease")
+
+
+def _take_lease(staging: Path) -> IO[bytes]:
+    """An exclusive lock held while a job writes `staging`, taken before the folder exists
+    (the lease file's name is new, so nobody else can hold it)."""
+    handle = _lease_path(staging).open("a+b")
+    if not try_lock(handle):
+        handle.close()
+        raise OSError(f"cannot lock {_lease_path(staging).name}")
+    return handle
+
+
+def _lease_is_free(staging: Path) -> bool:
+    try:
+        with _lease_path(staging).open("rb") as handle:  # "rb": never create a lease here
+            if not try_lock(handle):
+                return False
+            unlock(handle)
+    except FileNotFoundError:
+        return True  # released and removed, or never leased: nobody writes here
+    return True
 
 
 def _size(path: Path) -> int:

@@ -1,4 +1,5 @@
-"""One build at a time per project: an exclusive, non-blocking lock on `build/.lock`.
+"""Portable file locks: one build at a time per project (`build/.lock`), and the leases that
+mark a cache staging folder as being written (media/cache.py).
 
 The platform's locking module (`fcntl` on POSIX, `msvcrt` on Windows) is imported inside the
 functions, never at import time: `fcntl` does not exist on Windows, where most editors run
@@ -21,17 +22,17 @@ def build_lock(build_dir: Path) -> Iterator[None]:
     message: two builds writing the same outputs would corrupt each other."""
     build_dir.mkdir(parents=True, exist_ok=True)
     with (build_dir / ".lock").open("a+b") as handle:
-        if not _try_lock(handle):
+        if not try_lock(handle):
             raise ClipportalError(Problem(
                 "build/", "another clipportal build is running on this project",
                 "wait for it to finish, or stop it, then build again"))
         try:
             yield
         finally:
-            _unlock(handle)
+            unlock(handle)
 
 
-def _try_lock(handle: IO[bytes]) -> bool:
+def try_lock(handle: IO[bytes]) -> bool:
     """Take the lock without waiting; False when another process holds it."""
     if sys.platform == "win32":
         import msvcrt
@@ -51,7 +52,7 @@ def _try_lock(handle: IO[bytes]) -> bool:
     return True
 
 
-def _unlock(handle: IO[bytes]) -> None:
+def unlock(handle: IO[bytes]) -> None:
     if sys.platform == "win32":
         import msvcrt
 

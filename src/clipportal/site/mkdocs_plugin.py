@@ -18,9 +18,9 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from clipportal.catalog.clips import load_catalog
+from clipportal.catalog.clips import Catalog, load_catalog
 from clipportal.errors import ClipportalError
-from clipportal.pipeline import Prepared, prepare
+from clipportal.pipeline import Prepared, prepare_on, scheduler_address
 from clipportal.settings import OPTIONS, Settings, effective_site_dir, settings_from_mapping
 from clipportal.site.pages import (
     SEARCH_PAGE,
@@ -93,12 +93,17 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         assert self.settings is not None
         try:
             catalog = load_catalog(self.root, self.settings)
-            prepared = prepare(self.root, self.settings, catalog, self.settings.jobs)
+            prepared = self._prepare_media(catalog)
         except ClipportalError as exc:
             raise PluginError("clipportal found problems:\n" + str(exc)) from exc
         for problem in prepared.problems:
             log.warning(problem.format())
         return prepared
+
+    def _prepare_media(self, catalog: Catalog) -> Prepared:
+        assert self.settings is not None
+        address = scheduler_address(None, self.settings)
+        return prepare_on(address, self.root, self.settings, catalog, self.settings.jobs)
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
