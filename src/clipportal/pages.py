@@ -15,6 +15,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from clipportal.captions import Cue
+from clipportal.offline import OFFLINE_PAGE, clip_context
 from clipportal.pipeline import PreparedClip
 from clipportal.search import BUNDLE_DIR, TERMS_META, search_terms
 from clipportal.settings import Settings
@@ -130,10 +131,12 @@ def card_data(item: PreparedClip, link: _Linker) -> dict[str, Any]:
 
 
 def render_topic_page(topic: str, name: str, clips: Sequence[PreparedClip],
-                      paths: PagePaths) -> str:
+                      paths: PagePaths, offline: dict[str, Any] | None = None) -> str:
+    """`offline`: the 「まとめて保存」 button's facts (offline.topic_context), None without."""
     link = _Linker(paths, PagePaths.topic(topic))
     body = _env.get_template("topic.html").render(
-        name=name, cards=[card_data(c, link) for c in clips], home=link.page("index.md"))
+        name=name, cards=[card_data(c, link) for c in clips], home=link.page("index.md"),
+        topic=topic, offline=offline)
     return front_matter(name, {"clipportal": "topic", "hide": ["toc"]}) + body
 
 
@@ -174,6 +177,7 @@ def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[
         terms_meta=TERMS_META, terms=search_terms(_indexed_texts(item, settings)),
         next=card_data(following, link) if following else None,
         search=link.page(SEARCH_PAGE),
+        offline=clip_context(item, settings), offline_page=link.page(OFFLINE_PAGE),
     )
     extra = {"clipportal": "clip", "hide": ["toc"],
              "description": _meta_description(description)}
@@ -261,6 +265,13 @@ def _unique_ids(groups: list[dict[str, Any]]) -> None:
             ident = f"{base}-{n}"
         seen.add(ident)
         group["id"] = ident
+
+
+def render_offline_page(paths: PagePaths) -> str:
+    """The ★ 保存済み page (`offline/`); its list is drawn from the device's storage."""
+    link = _Linker(paths, OFFLINE_PAGE)
+    body = _env.get_template("offline.html").render(home=link.page("index.md"))
+    return front_matter("保存済みの動画", {"clipportal": "offline", "hide": ["toc"]}) + body
 
 
 def render_search_page(settings: Settings, paths: PagePaths) -> str:

@@ -19,8 +19,10 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from clipportal import offline_site
 from clipportal.catalog import load_catalog
 from clipportal.errors import ClipportalError
+from clipportal.offline import OFFLINE_PAGE, topic_context
 from clipportal.pages import (
     SEARCH_PAGE,
     PagePaths,
@@ -69,6 +71,10 @@ class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
     """Reading-speed limit for Japanese captions, characters per second (default 6)."""
     jobs = c.Optional(c.Type(int))
     """Clips encoded at once (default: by CPU count)."""
+    offline = c.Optional(c.Type(bool))
+    """Offline viewing: save buttons, 保存済み page, service worker, manifest (default true)."""
+    offline_rendition = c.Optional(c.Type(str))
+    """The rendition saved for offline viewing, by name (default: the smallest)."""
 
 
 class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped-call]
@@ -99,6 +105,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.paths = PagePaths(config.use_directory_urls)
         _configure_theme(config)
         _configure_nav(config, self.settings)
+        if self.settings.offline:
+            offline_site.configure(config)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -109,6 +117,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         _add_generated_pages(files, config, prepared, self.settings, self.paths)
         _add_media(files, config, prepared)
         _add_assets(files, config)
+        if self.settings.offline:
+            offline_site.add_files(files, config, self.paths)
         return files
 
     def _prepare(self) -> Prepared:
@@ -135,8 +145,15 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
             return markdown.replace(HOME_MARKER, section, 1)
         return f"{markdown}\n\n{section}"
 
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        if self.settings is None or not self.settings.offline:
+            return output
+        return offline_site.post_page(output, page.url, config)
+
     def on_post_build(self, config: MkDocsConfig) -> None:
         _relative_404(Path(config.site_dir) / "404.html")
+        if self.settings is not None and self.settings.offline:
+            offline_site.post_build(config, self._current.clips, self.settings, self.paths)
         try:
             index_site(Path(config.site_dir), self.settings or Settings())
         except ClipportalError as exc:
@@ -199,6 +216,7 @@ def _configure_nav(config: MkDocsConfig, settings: Settings) -> None:
     topics = [{str(escape(name)): PagePaths.topic(t)} for t, name in settings.topics.items()]
     nav: list[Any] = ["index.md", {"トピック": topics}]
     nav += [d for d in docs if d != "index.md"]
+    nav += [{"保存済み": OFFLINE_PAGE}] if settings.offline else []
     nav.append({"検索": SEARCH_PAGE})
     config.nav = nav
     if config.not_in_nav is None:
@@ -211,7 +229,8 @@ def _add_generated_pages(files: Files, config: MkDocsConfig, prepared: Prepared,
     for topic, name in settings.topics.items():
         in_topic = [c for c in clips if c.clip.topic == topic]
         _add_text(files, config, PagePaths.topic(topic),
-                  render_topic_page(topic, name, in_topic, paths))
+                  render_topic_page(topic, name, in_topic, paths,
+                                    topic_context(in_topic, settings)))
         for item in in_topic:
             _add_text(files, config, PagePaths.clip(item.clip.slug),
                       render_clip_page(item, settings, in_topic, paths))

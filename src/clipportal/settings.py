@@ -78,11 +78,17 @@ class Settings:
     max_cps: float = 6.0
     """Reading-speed limit for Japanese captions, characters per second (a warning above it);
     broadcast guidance is about 4, and short cues need some room above that."""
+    offline: bool = True
+    """Offline viewing: save buttons, the 保存済み page, a service worker and a web app
+    manifest; false builds the site without any of it."""
+    offline_rendition: str = ""
+    """The rendition saved for offline viewing, by name (e.g. 720p); empty: the smallest."""
 
 
 _TOP_KEYS = {
     "topics", "ladder", "preset", "gop_seconds", "audio_kbps", "loudness_lufs",
     "poster_widths", "hls", "max_duration_s", "max_source_mb", "max_source_height", "max_cps",
+    "offline", "offline_rendition",
 }
 _PRESETS = {
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
@@ -229,6 +235,7 @@ _SCALARS: dict[str, tuple[type, ...]] = {
     "preset": (str,), "gop_seconds": (int, float), "audio_kbps": (int,),
     "loudness_lufs": (int, float, bool, type(None)), "hls": (bool,), "max_duration_s": (int, float),
     "max_source_mb": (int, float), "max_source_height": (int,), "max_cps": (int, float),
+    "offline": (bool,), "offline_rendition": (str,),
 }
 
 
