@@ -42,26 +42,21 @@ FIRST_FRAME = """async v => { v.muted = true; const t0 = performance.now(); awai
 
 
 def controlled_page(context: Any, url: str) -> Any:
+    """A fresh phone: no service worker until it saves something."""
     page = context.new_page()
-    page.goto(url)
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("!!navigator.serviceWorker.controller")
+    page.goto(url, wait_until="load")
     return page
 
 
 def save_and_count(browser: Any, url: str, selector: str) -> dict[str, int]:
-    """Bytes the server sends per path while the button at `selector` saves (fresh phone);
-    the worker's own requests (its script, the shell pages) are left out."""
+    """Bytes the server sends per path while the button at `selector` saves (fresh phone)."""
     context = browser.new_context(**PHONE)
     page = controlled_page(context, url)
-    page.wait_for_timeout(500)  # let the worker finish its install before counting
     SENT.clear()
     page.locator(selector).click()
     page.wait_for_function(f"""() => document.querySelector('{selector}')
         .getAttribute('data-offline-state') === 'saved'""", timeout=300000)
-    sent = {k: v for k, v in SENT.items() if not k.endswith(("/sw.js", "/clips.json"))
-            and "/topics/" not in k and "/search/" not in k and k != "/"
-            and "/offline/" not in k}
+    sent = dict(SENT)
     context.close()
     return sent
 
@@ -89,8 +84,12 @@ def files_size(catalogue: dict[str, Any], slugs: Sequence[str], media: bool = Fa
                if not media or f[0].endswith(MEDIA))
 
 
-def sent_size(sent: dict[str, int], media: bool = False) -> int:
-    return sum(v for k, v in sent.items() if not media or k.endswith(MEDIA))
+def clip_paths(catalogue: dict[str, Any], slugs: Sequence[str]) -> set[str]:
+    return {"/" + f[0] for s in slugs for f in catalogue["clips"][s]["files"]}
+
+
+def sent_size(sent: dict[str, int], paths: set[str], media: bool = False) -> int:
+    return sum(v for k, v in sent.items() if k in paths and (not media or k.endswith(MEDIA)))
 
 
 def measure(site: Path) -> dict[str, Any]:
@@ -110,9 +109,10 @@ def measure(site: Path) -> dict[str, Any]:
         report["offline_ms"] = first_frame_ms(browser, base + clip_url, offline=True)
         browser.close()
     for kind, chosen in (("clip", slugs[:1]), ("topic", slugs)):
-        sent = report.pop(f"{kind}_sent")
-        report[f"{kind}_sent"], report[f"{kind}_media_sent"] = sent_size(sent), sent_size(
-            sent, media=True)
+        sent, paths = report.pop(f"{kind}_sent"), clip_paths(catalogue, chosen)
+        report[f"{kind}_sent"] = sent_size(sent, paths)
+        report[f"{kind}_media_sent"] = sent_size(sent, paths, media=True)
+        report[f"{kind}_shell"] = sum(sent.values()) - report[f"{kind}_sent"]
         report[f"{kind}_files"] = files_size(catalogue, chosen)
         report[f"{kind}_media_files"] = files_size(catalogue, chosen, media=True)
     report["topic_clips"] = len(slugs)
@@ -127,7 +127,8 @@ def print_report(r: dict[str, Any]) -> list[str]:
         what = f"{kind} {r[kind]}" + (f" ({r['topic_clips']} clips)" if kind == "topic" else "")
         print(f"save {what}: {r[f'{kind}_sent'] / 1e6:.3f} MB sent for "
               f"{r[f'{kind}_files'] / 1e6:.3f} MB of files, overhead ratio {ratio:.3f} "
-              f"(video and pictures alone: {media:.3f})")
+              f"(video and pictures alone: {media:.3f}); the first save also fetches "
+              f"the worker and app shell: {r[f'{kind}_shell'] / 1000:.0f} KB")
         if max(ratio, media) > MAX_RATIO:
             misses.append(f"{kind} overhead ratio {ratio:.3f} > {MAX_RATIO}")
     print(f"first frame after play(): offline {r['offline_ms']:.0f} ms, "

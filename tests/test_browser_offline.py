@@ -116,12 +116,17 @@ def context(browser: Any) -> Iterator[Any]:
 
 
 def open_page(context: Any, url: str) -> Any:
-    """Open `url` and wait until the service worker controls the page."""
+    """Open `url` on a phone that has saved nothing yet: no service worker until it does."""
     page = context.new_page()
     page.goto(url)
+    page.wait_for_load_state("load")
+    assert page.evaluate("navigator.serviceWorker.getRegistration()") is None
+    return page
+
+
+def controlled(page: Any) -> None:
     page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_function("!!navigator.serviceWorker.controller")
-    return page
 
 
 def state(page: Any, selector: str = "[data-offline-save]") -> str:
@@ -138,6 +143,7 @@ def save_clip(page: Any) -> None:
     assert state(page) == "none"
     page.locator("[data-offline-save]").click()
     wait_state(page, "saved")
+    controlled(page)
 
 
 def play_from(page: Any, fraction: float) -> dict[str, Any]:
@@ -178,13 +184,14 @@ def usage(page: Any) -> int:
 
 
 def test_saved_clip_plays_offline_and_unsaved_ones_say_why(context: Any, server: str) -> None:
-    page = open_page(context, server + "clips/beta/")  # read online: a copy of the page only
-    page.goto(server + "clips/alpha/")
+    page = open_page(context, server + "clips/alpha/")
     button = page.locator("[data-offline-save]")
     assert button.count() == 1 and "標準画質" in button.inner_text()
     assert " MB" in button.inner_text()
     save_clip(page)
+    page.goto(server + "clips/beta/")  # read online: the worker keeps a copy of the page only
     context.set_offline(True)
+    page.goto(server + "clips/alpha/")
     page.reload()
     assert page.locator("h1.cp-title").inner_text() == "アルファの動画"
     assert state(page) == "saved"
@@ -203,6 +210,7 @@ def test_topic_saved_plays_offline_and_deleting_frees_space(context: Any, server
     assert page.locator(topic).count() == 1 and "2本" in page.locator(topic).inner_text()
     page.locator(topic).click()
     wait_state(page, "saved", topic)
+    controlled(page)
     assert page.locator(".cp-saved:visible").count() == 2
     context.set_offline(True)
     for slug in ("alpha", "beta"):
@@ -255,9 +263,9 @@ def test_interrupted_download_resumes_where_it_stopped(context: Any, server: str
 
 def test_the_same_under_a_sub_path(context: Any, sub_server: str) -> None:
     page = open_page(context, sub_server + "clips/beta/")
+    save_clip(page)
     scope = page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.scope)")
     assert scope == sub_server
-    save_clip(page)
     context.set_offline(True)
     page.reload()
     assert_plays(page)

@@ -89,13 +89,15 @@ def test_the_web_app_manifest_works_under_any_sub_path() -> None:
 
 def test_icons_are_valid_pngs_in_the_theme_colour() -> None:
     data = png_icon(192, "#4051b5")
-    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) < 2000
     width, height = struct.unpack(">II", data[16:24])
-    idat_length = struct.unpack(">I", data[33:37])[0]
-    raw = zlib.decompress(data[41:41 + idat_length])
-    assert (width, height) == (192, 192) and len(raw) == 192 * (1 + 192 * 3)
-    row = raw[96 * (1 + 192 * 3) + 1:97 * (1 + 192 * 3)]
-    assert row[:3] == bytes([0x40, 0x51, 0xB5]) and row[96 * 3:96 * 3 + 3] == b"\xff\xff\xff"
+    assert data[37:41] == b"PLTE" and data[41:47] == bytes([0x40, 0x51, 0xB5, 255, 255, 255])
+    idat_length = struct.unpack(">I", data[51:55])[0]
+    assert data[55:59] == b"IDAT"
+    raw = zlib.decompress(data[59:59 + idat_length])
+    assert (width, height) == (192, 192) and len(raw) == 192 * (1 + 192)
+    row = raw[96 * (1 + 192) + 1:97 * (1 + 192)]
+    assert row[0] == 0 and row[96] == 1  # theme colour at the edge, white in the middle
 
 
 def test_offline_settings_are_checked() -> None:

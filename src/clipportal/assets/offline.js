@@ -171,8 +171,12 @@
 
   /* =========================== the page side =========================== */
   if (!("serviceWorker" in navigator) || !self.caches || !self.isSecureContext) return;
+  /* The worker is registered only on a device that saves clips (at the first save, or after
+     the page has loaded when clips are saved already): a viewer who never saves downloads
+     nothing more than this script. */
+  function register() { return navigator.serviceWorker.register(ROOT + "sw.js", { scope: ROOT }); }
   self.addEventListener("load", function () {
-    navigator.serviceWorker.register(ROOT + "sw.js", { scope: ROOT, updateViaCache: "none" }).catch(function () {});
+    listClips().then(function (saved) { if (saved.length) return register(); }).catch(function () {});
   });
 
   var NOT_SAVED = "オフラインのため再生できません。電波のある所で開くか、事前に保存してください。";
@@ -220,7 +224,9 @@
     retry = null;
     refreshAll();
     ui.progress(0);
-    navigator.serviceWorker.ready.then(function (r) { if (r.active) r.active.postMessage("cp-pages"); });
+    register().then(function () { return navigator.serviceWorker.ready; }).then(function (r) {
+      if (r.active) r.active.postMessage("cp-pages");
+    }).catch(function () {});
     var note = await askPersist();
     try {
       for (var j = 0; j < todo.length; j++) {

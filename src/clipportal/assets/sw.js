@@ -2,10 +2,10 @@
    CP_ASSETS and CP_PAGES (site-relative paths). It lives at the site root, so its scope is the whole site
    wherever the site is served (a sub-path included).
 
-   - The app shell is precached in a cache named after the build's version; older versions'
-     caches are deleted on activate. Its CSS, scripts and icons at install (revalidated: the
-     page has just loaded them); its pages (home, topics, search, 保存済み, the clip list)
-     once a clip is saved, so a viewer who never saves downloads nothing more.
+   - The app shell (CSS, scripts, icons; home, topics, search, 保存済み, the clip list) is
+     precached in a cache named after the build's version once the viewer saves a first clip
+     (or at install when clips are saved already): a viewer who never saves downloads
+     nothing more. Older versions' caches are deleted on activate.
    - Everything is network-first: online, a new build is seen at once; offline, the answer
      comes from saved clips (assets/offline.js stores them as chunks), then from the caches.
    - A saved file is answered from its chunks, honouring Range with 206 + Content-Range and
@@ -20,19 +20,17 @@ var SHELL = "cp-shell:" + ROOT + ":" + CP_VERSION;
 var RUNTIME = "cp-runtime:" + ROOT;
 var NOT_SAVED = "オフラインのため再生できません。電波のある所で開くか、事前に保存してください。";
 
-function precache(paths) {
+/* Assets through the HTTP cache (the page has just loaded most of them); pages revalidated. */
+function precacheShell() {
   return caches.open(SHELL).then(function (cache) {
-    return cache.addAll(paths.map(function (p) { return new Request(ROOT + p, { cache: "no-cache" }); }));
+    return cache.addAll(CP_ASSETS.map(function (p) { return ROOT + p; }).concat(
+      CP_PAGES.map(function (p) { return new Request(ROOT + p, { cache: "no-cache" }); })));
   });
 }
 
-function precachePages() { return precache(CP_PAGES); }
-
 self.addEventListener("install", function (event) {
-  event.waitUntil(precache(CP_ASSETS).then(function () {
-    return store.listClips();
-  }).then(function (saved) {
-    return saved.length ? precachePages() : null;
+  event.waitUntil(store.listClips().then(function (saved) {
+    return saved.length ? precacheShell() : null;
   }).then(function () { return self.skipWaiting(); }));
 });
 
@@ -52,7 +50,7 @@ async function activate() {
 
 /* The page saves a first clip: keep the pages that list clips, for use offline. */
 self.addEventListener("message", function (event) {
-  if (event.data === "cp-pages") event.waitUntil(precachePages());
+  if (event.data === "cp-pages") event.waitUntil(precacheShell());
 });
 
 self.addEventListener("fetch", function (event) {
