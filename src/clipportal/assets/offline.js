@@ -362,6 +362,7 @@
     var list = cards[0].closest("ul");
     var label = doc.createElement("label");
     label.className = "cp-offline-filter";
+    label.hidden = true;  /* shown once a clip is saved: nothing moves on a phone that saves none */
     label.innerHTML = '<input type="checkbox" data-offline-filter> 保存済みだけ表示';
     list.parentNode.insertBefore(label, list);
     var box = label.firstChild;
