@@ -196,7 +196,7 @@ def test_saved_clip_plays_offline_and_unsaved_ones_say_why(context: Any, server:
     assert page.locator("h1.cp-title").inner_text() == "アルファの動画"
     assert state(page) == "saved"
     src = assert_plays(page)
-    assert "360p" in src
+    assert "360p" in src and page.locator("[data-cp=quality]").input_value() == "360p"
     page.goto(server + "clips/beta/")
     page.locator("[data-offline-message]").wait_for()
     assert page.locator("[data-offline-message]").inner_text() == NOT_SAVED

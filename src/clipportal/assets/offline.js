@@ -213,10 +213,16 @@
      time; a job stopped by a lost connection starts again by itself when it comes back. */
   async function run(slugs, ui) {
     if (job) return;
-    var cat = await loadCatalogue(), todo = [], total = 0, done = 0;
+    var cat = null, todo = [], total = 0, done = 0;
+    try { cat = await loadCatalogue(); } catch (e) { cat = null; }
+    if (!cat || slugs.some(function (s) { return !cat.clips[s]; })) {
+      ui.finish(false, navigator.onLine ? "保存する動画の情報を読み込めませんでした。ページを開き直してください。"
+        : "電波のある所で保存してください。");
+      return;
+    }
     for (var i = 0; i < slugs.length; i++) {
       var entry = cat.clips[slugs[i]], rec = await getClip(slugs[i]);
-      if (!entry || (rec && rec.state === "saved" && rec.version === entry.version)) continue;
+      if (rec && rec.state === "saved" && rec.version === entry.version) continue;
       todo.push(slugs[i]);
       total += entry.files.reduce(function (n, f) { return n + f[1]; }, 0);
     }
@@ -316,6 +322,10 @@
       var t = video.currentTime;
       video.src = rec.video;
       if (t) video.currentTime = t;
+      /* the quality menu names what plays: the saved rendition */
+      var source = $$("source[data-quality]", video).filter(function (s) { return s.src === rec.video; })[0];
+      var menu = $("[data-cp=quality]");
+      if (source && menu) menu.value = source.getAttribute("data-quality");
     }
     var message = $("[data-offline-message]");
     var show = !rec && (!navigator.onLine || (video.error && !navigator.onLine));
