@@ -20,7 +20,7 @@ from conftest import PHONE, run_cli
 from rangeserver import RangeHandler, serve
 from test_browser_site import make_source, srt, write
 
-from clipportal.offline import CHUNK_BYTES
+from clipportal.site.offline import CHUNK_BYTES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -280,7 +280,9 @@ def test_a_changed_clip_is_marked_and_the_old_one_plays_until_updated(
     page = open_page(context, server + "clips/alpha/")
     save_clip(page)
     old = page.locator("[data-offline-save]").get_attribute("data-offline-version")
-    make_source(project / "videos" / "alpha.mp4", 24)
+    make_source(project / "videos" / "alpha.mp4", 24)  # the editor trims the clip to 24 s
+    write(project / "captions" / "alpha.ja.srt", srt(  # and its captions with it
+        [(0.2 + 3 * i, 2.9 + 3 * i, f"第{i + 1}の字幕です。") for i in range(8)]))
     result = run_cli("build", str(project))
     assert result.returncode == 0, result.stdout + result.stderr
     page.reload()

@@ -1,4 +1,4 @@
-"""offline.py without a browser: what a saved clip consists of, its version, the topic button,
+"""site/offline.py without a browser: what a saved clip consists of, its version, the topic button,
 the web app manifest and icons, the head links, and the `offline` settings."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pytest
 from test_pages import FULL, MINIMAL, SETTINGS, TOPIC
 
 from clipportal.errors import CatalogError
-from clipportal.offline import (
+from clipportal.settings import settings_from_mapping
+from clipportal.site.offline import (
     clip_context,
     clip_files,
     clip_version,
@@ -22,14 +23,13 @@ from clipportal.offline import (
     topic_context,
     web_manifest,
 )
-from clipportal.pages import PagePaths, render_clip_page, render_topic_page
-from clipportal.settings import settings_from_mapping
+from clipportal.site.pages import PagePaths, render_clip_page, render_topic_page
 
 
 def test_the_smallest_rendition_is_saved_unless_the_setting_names_another() -> None:
-    assert pick_rendition(FULL, SETTINGS)["name"] == "360p"
+    assert pick_rendition(FULL, SETTINGS).name == "360p"
     named = dataclasses.replace(SETTINGS, offline_rendition="720p")
-    assert pick_rendition(FULL, named)["name"] == "720p"
+    assert pick_rendition(FULL, named).name == "720p"
     files = [f.path for f in clip_files(FULL, named)]
     assert files[0].endswith("/720p.mp4") and not any(f.endswith("360p.mp4") for f in files)
 

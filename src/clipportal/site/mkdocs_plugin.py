@@ -19,11 +19,13 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from clipportal import offline_site
-from clipportal.catalog import load_catalog
+from clipportal.catalog.clips import load_catalog
 from clipportal.errors import ClipportalError
-from clipportal.offline import OFFLINE_PAGE, topic_context
-from clipportal.pages import (
+from clipportal.pipeline import Prepared, prepare
+from clipportal.settings import Settings, effective_site_dir, settings_from_mapping
+from clipportal.site import offline_site
+from clipportal.site.offline import OFFLINE_PAGE, topic_context
+from clipportal.site.pages import (
     SEARCH_PAGE,
     PagePaths,
     render_clip_page,
@@ -31,9 +33,7 @@ from clipportal.pages import (
     render_search_page,
     render_topic_page,
 )
-from clipportal.pipeline import Prepared, PreparedClip, prepare
-from clipportal.search import index_site
-from clipportal.settings import Settings, effective_site_dir, settings_from_mapping
+from clipportal.site.search import index_site
 
 log = get_plugin_logger(__name__)
 PACKAGE = Path(__file__).parent
@@ -248,21 +248,11 @@ def _add_text(files: Files, config: MkDocsConfig, src_uri: str, content: str) ->
 
 def _add_media(files: Files, config: MkDocsConfig, prepared: Prepared) -> None:
     for item in prepared.clips:
-        for name in _media_names(item):
+        for name in item.media.file_names():
             files.append(File.generated(config, f"{item.media_dir}/{name}",
                                         abs_src_path=str(item.cache_dir / name)))
         for track in item.tracks:
             files.append(File.generated(config, track.path, content=track.content))
-
-
-def _media_names(item: PreparedClip) -> list[str]:
-    media = item.media
-    names = [r["file"] for r in media["renditions"]]
-    names += [p[kind] for p in media["posters"] for kind in ("jpg", "webp")]
-    names += [c[kind] for c in media.get("chapters", []) for kind in ("jpg", "webp")]
-    hls = media.get("hls")
-    names += [hls["master"], *hls["playlists"]] if hls else []
-    return [*names, media["storyboard"]["file"]]
 
 
 def _add_assets(files: Files, config: MkDocsConfig) -> None:

@@ -1,5 +1,5 @@
 """The MkDocs side of offline viewing: the few things the plugin does when `offline` is on
-(the default). Kept apart from plugin.py so that the core (offline.py) stays free of MkDocs."""
+(the default). Kept apart from mkdocs_plugin.py so that offline.py stays free of MkDocs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
-from clipportal.offline import (
+from clipportal.pipeline import PreparedClip
+from clipportal.settings import Settings
+from clipportal.site.offline import (
     OFFLINE_PAGE,
     SCRIPT,
     clips_json,
@@ -19,9 +21,7 @@ from clipportal.offline import (
     web_manifest,
     write_outputs,
 )
-from clipportal.pages import SEARCH_PAGE, PagePaths, render_offline_page
-from clipportal.pipeline import PreparedClip
-from clipportal.settings import Settings
+from clipportal.site.pages import SEARCH_PAGE, PagePaths, render_offline_page
 
 PACKAGE = Path(__file__).parent
 

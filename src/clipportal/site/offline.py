@@ -3,8 +3,8 @@ phone save clips and play them with no signal — the list of files per clip
 (`offline/clips.json`), the service worker (`sw.js` at the site root, so its scope is the whole
 site wherever it is served), the web app manifest and its icons.
 
-Everything here is static files; the browser side is `assets/offline.js` (saving, storage,
-the buttons and the 保存済み page) and `assets/sw.js` (answers requests from storage)."""
+Everything here is static files; the browser side is `site/assets/offline.js` (saving, storage,
+the buttons and the 保存済み page) and `site/assets/sw.js` (answers requests from storage)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clipportal.media.manifest import Rendition
 from clipportal.pipeline import PreparedClip
 from clipportal.settings import Settings
 
@@ -51,31 +52,28 @@ class SavedFile:
     size: int
 
 
-def pick_rendition(item: PreparedClip, settings: Settings) -> dict[str, Any]:
+def pick_rendition(item: PreparedClip, settings: Settings) -> Rendition:
     """The rendition saved for offline viewing: the one named by `offline_rendition`, else the
     smallest (phones' storage and data plans are small; a phone screen needs little more)."""
-    renditions = sorted(item.media["renditions"], key=lambda r: (int(r["height"]),
-                                                                  int(r["bytes"])))
-    named = [r for r in renditions if r["name"] == settings.offline_rendition]
-    chosen: dict[str, Any] = named[0] if named else renditions[0]
-    return chosen
+    renditions = sorted(item.media.renditions, key=lambda r: (r.height, r.bytes))
+    named = [r for r in renditions if r.name == settings.offline_rendition]
+    return named[0] if named else renditions[0]
 
 
-def quality_label(rendition: dict[str, Any]) -> str:
+def quality_label(rendition: Rendition) -> str:
     """「標準画質」 from the ladder label 「標準」; a label that says 画質 already stays."""
-    label = str(rendition.get("label") or rendition["name"])
+    label = rendition.label or rendition.name
     return label if label.endswith("画質") else f"{label}画質"
 
 
 def clip_files(item: PreparedClip, settings: Settings) -> list[SavedFile]:
     """The rendition, the posters and chapter stills (WebP: what the pages show), the
     storyboard and every track. The clip page itself is added at the end of the build."""
-    media, folder, rendition = item.media, item.cache_dir, pick_rendition(item, settings)
-    names = [p["webp"] for p in media["posters"]]
-    names += [c["webp"] for c in media.get("chapters", [])]
-    names.append(media["storyboard"]["file"])
-    files = [SavedFile(f"{item.media_dir}/{rendition['file']}", int(rendition["bytes"]))]
-    files += [SavedFile(f"{item.media_dir}/{n}", _size(folder / n)) for n in names]
+    media, rendition = item.media, pick_rendition(item, settings)
+    names = [p.webp for p in media.posters] + [c.webp for c in media.chapters]
+    names.append(media.storyboard.file)
+    files = [SavedFile(f"{item.media_dir}/{rendition.file}", rendition.bytes)]
+    files += [SavedFile(f"{item.media_dir}/{n}", _size(item.cache_dir / n)) for n in names]
     files += [SavedFile(t.path, len(t.content.encode("utf-8"))) for t in item.tracks]
     return files
 
@@ -130,7 +128,7 @@ def clip_entry(item: PreparedClip, settings: Settings, site_dir: Path,
     rendition = pick_rendition(item, settings)
     return {"title": item.clip.title, "topic": item.clip.topic, "page": page_url,
             "version": clip_version(files), "label": quality_label(rendition),
-            "video": f"{item.media_dir}/{rendition['file']}",
+            "video": f"{item.media_dir}/{rendition.file}",
             "files": [[f.path, f.size] for f in [*files, page]]}
 
 
@@ -225,15 +223,15 @@ def png_icon(size: int, colour: str) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
-def write_outputs(site_dir: Path, catalogue: dict[str, Any], manifest: dict[str, Any],
+def write_outputs(site_dir: Path, catalogue: dict[str, Any], app_manifest: dict[str, Any],
                   pages: Sequence[str]) -> None:
     """Write clips.json, the manifest and icons, then sw.js (its version covers them all)."""
     _write(site_dir / CLIPS_JSON, json.dumps(catalogue, ensure_ascii=False))
-    _write(site_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+    _write(site_dir / MANIFEST, json.dumps(app_manifest, ensure_ascii=False, indent=1))
     for size in ICON_SIZES:
         icon = site_dir / "assets" / "icons" / f"icon-{size}.png"
         icon.parent.mkdir(parents=True, exist_ok=True)
-        icon.write_bytes(png_icon(size, manifest["theme_color"]))
+        icon.write_bytes(png_icon(size, app_manifest["theme_color"]))
     assets, shell_pages = shell_assets(site_dir), [*pages, CLIPS_JSON]
     version = version_of(site_dir, [*assets, *shell_pages])
     _write(site_dir / WORKER, worker_script(version, assets, shell_pages))
