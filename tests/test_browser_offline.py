@@ -2,7 +2,8 @@
 from its page and play it with the network cut (from 0 and after a seek to 70 %, frames decoded
 and Japanese captions showing), the offline message for unsaved clips, a whole topic, deleting
 (storage usage drops), resuming an interrupted download (bytes counted on the server), the
-same under a sub-path, a rebuild that changes one clip (「更新あり」), and `offline: false`.
+same under a sub-path, search saying it cannot work offline, a rebuild that changes one clip
+(「更新あり」), and `offline: false`.
 
 One small portal is built for the whole module (ultrafast encodes); the update test rebuilds
 it, so it runs after the tests that need the first build."""
@@ -37,6 +38,8 @@ plugins:
         flow-mapping: 業務フローの可視化
 """
 NOT_SAVED = "オフラインのため再生できません。電波のある所で開くか、事前に保存してください。"
+SEARCH_OFFLINE = ("オフラインのため検索できません"
+                  "（保存済みの動画は「保存済み」ページから見られます）")
 
 
 class Counting(RangeHandler):
@@ -273,6 +276,28 @@ def test_the_same_under_a_sub_path(context: Any, sub_server: str) -> None:
     link = page.locator("[data-offline-item] a")
     link.wait_for()
     assert link.get_attribute("href") == sub_server + "clips/beta/"
+
+
+def search_status(page: Any) -> str:
+    page.wait_for_function("""() => ['done', 'error'].includes(
+        document.querySelector('[data-cp-search]').getAttribute('data-state'))""")
+    return str(page.locator("[data-cp-status]").inner_text())
+
+
+def test_search_says_plainly_that_it_cannot_work_offline(context: Any, server: str) -> None:
+    page = open_page(context, server + "clips/alpha/")
+    save_clip(page)
+    page.goto(server + "search/?q=アルファ")  # online: the index is read and kept
+    assert search_status(page).endswith("1 件")
+    context.set_offline(True)
+    page.locator("#cp-q").fill("ベータ")  # beta's result fragment was never fetched
+    page.locator("#cp-q").press("Enter")
+    assert search_status(page) == SEARCH_OFFLINE
+    page.goto(server + "search/?q=ガンマ")  # a fresh page: the worker's copy of the search page
+    assert search_status(page) == SEARCH_OFFLINE
+    page.locator("[data-cp-status] a").click()
+    page.wait_for_url(server + "offline/")
+    page.locator("[data-offline-item=alpha]").wait_for()
 
 
 def test_a_changed_clip_is_marked_and_the_old_one_plays_until_updated(

@@ -23,7 +23,12 @@ from clipportal.site.offline import (
     topic_context,
     web_manifest,
 )
-from clipportal.site.pages import PagePaths, render_clip_page, render_topic_page
+from clipportal.site.pages import (
+    PagePaths,
+    render_clip_page,
+    render_search_page,
+    render_topic_page,
+)
 
 
 def test_the_smallest_rendition_is_saved_unless_the_setting_names_another() -> None:
@@ -67,6 +72,13 @@ def test_one_topic_button_with_count_and_size() -> None:
     assert html.count("data-offline-save-topic=") == 1
     assert "まとめて保存（3本・" in html and 'data-offline-state="none"' in html
     assert f'data-offline-clips="{FULL.clip.slug} {MINIMAL.clip.slug} hostile"' in html
+
+
+def test_the_search_page_names_the_saved_page_only_with_offline_viewing() -> None:
+    """Its script links there when a search fails offline (tests/test_browser_offline.py)."""
+    assert 'data-offline-page="../offline/"' in render_search_page(SETTINGS, PagePaths())
+    off = dataclasses.replace(SETTINGS, offline=False)
+    assert "data-offline-page" not in render_search_page(off, PagePaths())
 
 
 @pytest.mark.parametrize(("url", "prefix"), [("", ""), ("clips/a/", "../../"),

@@ -274,5 +274,6 @@ def render_search_page(settings: Settings, paths: PagePaths) -> str:
     link = _Linker(paths, SEARCH_PAGE)
     body = _env.get_template("search.html").render(
         topics=settings.topics, root=link.root(), bundle=link.to(f"{BUNDLE_DIR}/"),
-        home=link.page("index.md"), script=link.to(SEARCH_SCRIPT))
+        home=link.page("index.md"), script=link.to(SEARCH_SCRIPT),
+        offline_page=link.page(OFFLINE_PAGE) if settings.offline else "")
     return front_matter("検索", {"clipportal": "search", "hide": ["toc"]}) + body
