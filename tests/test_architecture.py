@@ -18,7 +18,8 @@ MEDIA_STACK = ("clipportal.media.ffmpeg_runner", "clipportal.media.jobs",
                "clipportal.media.probe", "clipportal.media.hls", "clipportal.media.output_checks",
                "clipportal.media.cache", "clipportal.media.lock", "av", "ffmpeg")
 """What runs or reads video: never imported by the site layer."""
-MKDOCS_ADAPTERS = ("clipportal.site.mkdocs_plugin", "clipportal.site.mkdocs_build")
+MKDOCS_ADAPTERS = ("clipportal.site.mkdocs_plugin", "clipportal.site.mkdocs_build",
+                   "clipportal.site.mkdocs_offline")
 
 ALLOWED: dict[str, tuple[str, ...]] = {
     # settings reads mkdocs.yml with the catalog's YAML helper (one way to explain YAML slips)

@@ -18,6 +18,7 @@ from mkdocs.structure.files import Files, get_files
 from test_pages import FULL, MINIMAL
 
 from clipportal.pipeline import Prepared
+from clipportal.site.offline import SCRIPT as OFFLINE_SCRIPT
 from clipportal.site.mkdocs_plugin import (
     ASSETS,
     LINKED_ASSETS,
@@ -69,7 +70,8 @@ def test_nav_is_home_topics_docs_pages_and_search_without_clips(tmp_path: Path) 
     config, _ = configured(project(tmp_path, docs=("index.md", "guide.md", "help/faq.md")))
     assert config.nav == ["index.md", {"トピック": [{"目標設定": "topics/goal-setting.md"},
                                                    {"職員の声": "topics/testimonials.md"}]},
-                          "guide.md", "help/faq.md", {"検索": "search.md"}]
+                          "guide.md", "help/faq.md", {"保存済み": "offline.md"},
+                          {"検索": "search.md"}]
     assert config.not_in_nav is not None and config.not_in_nav.match_file("clips/x.md")
 
 
@@ -88,7 +90,8 @@ def test_theme_makes_no_third_party_requests_and_loads_our_overrides_and_assets(
     plugin.on_config(config)  # `mkdocs serve` runs it again on every rebuild
     assert config.theme.dirs.count(overrides) == 1
     linked = [str(x) for x in [*config.extra_css, *config.extra_javascript]]
-    assert sorted(linked) == sorted(LINKED_ASSETS)
+    # offline viewing (on by default) adds its own script, deferred, to every page
+    assert sorted(linked) == sorted([*LINKED_ASSETS, OFFLINE_SCRIPT])
 
 
 def test_a_custom_dir_stays_first_and_an_own_generator_setting_is_kept(tmp_path: Path) -> None:

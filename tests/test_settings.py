@@ -118,6 +118,8 @@ WRITTEN: dict[str, tuple[object, object]] = {
     "max_source_height": (1080, 1080),
     "max_cps": (4, 4),
     "jobs": (3, 3),
+    "offline": (False, False),
+    "offline_rendition": ("720p", "720p"),
     "scheduler": ("tcp://127.0.0.1:8786", "tcp://127.0.0.1:8786"),
 }
 

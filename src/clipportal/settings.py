@@ -212,6 +212,10 @@ class Settings:
                             "about 4, and short cues need some room above that.")
     jobs: int | None = option(None, (int, type(None)), "Clips encoded at once (None: by CPU count; "
                               "`clipportal build --jobs` overrides it).", check=_check_positive)
+    offline: bool = option(True, (bool,), "Offer saving clips to the phone for offline viewing "
+                           "(a service worker, 端末に保存 buttons and the 保存済み page).")
+    offline_rendition: str = option("", (str,), "The rendition saved for offline viewing, by "
+                                    "name (e.g. 720p); empty: the smallest.")
     scheduler: str | None = option(None, (str, type(None)), "Dask scheduler address for the "
                                    "media jobs, e.g. tcp://10.0.0.5:8786 (extra "
                                    "`clipportal[dask]`; `--scheduler` and "

@@ -22,6 +22,8 @@ from clipportal.catalog.clips import Catalog, load_catalog
 from clipportal.errors import ClipportalError
 from clipportal.pipeline import Prepared, prepare_on, scheduler_address
 from clipportal.settings import OPTIONS, Settings, effective_site_dir, settings_from_mapping
+from clipportal.site import mkdocs_offline
+from clipportal.site.offline import OFFLINE_PAGE, topic_context
 from clipportal.site.pages import (
     SEARCH_PAGE,
     PagePaths,
@@ -77,6 +79,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.paths = PagePaths(config.use_directory_urls)
         _configure_theme(config)
         _configure_nav(config, self.settings)
+        if self.settings.offline:
+            mkdocs_offline.configure(config)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -87,6 +91,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         _add_generated_pages(files, config, prepared, self.settings, self.paths)
         _add_media(files, config, prepared)
         _add_assets(files, config)
+        if self.settings.offline:
+            mkdocs_offline.add_files(files, config, self.paths)
         return files
 
     def _prepare(self) -> Prepared:
@@ -118,11 +124,18 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
             return markdown.replace(HOME_MARKER, section, 1)
         return f"{markdown}\n\n{section}"
 
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        if self.settings is None or not self.settings.offline:
+            return output
+        return mkdocs_offline.post_page(output, page.url, config)
+
     # last, after any other plugin a portal adds: the 404 rewrite and the search index must see
     # the pages as they are finally written
     @event_priority(-100)
     def on_post_build(self, config: MkDocsConfig) -> None:
         _relative_404(Path(config.site_dir) / "404.html")
+        if self.settings is not None and self.settings.offline:
+            mkdocs_offline.post_build(config, self._current.clips, self.settings, self.paths)
         try:
             index_site(Path(config.site_dir), self.settings or Settings())
         except ClipportalError as exc:
@@ -185,6 +198,7 @@ def _configure_nav(config: MkDocsConfig, settings: Settings) -> None:
     topics = [{str(escape(name)): PagePaths.topic(t)} for t, name in settings.topics.items()]
     nav: list[Any] = ["index.md", {"トピック": topics}]
     nav += [d for d in docs if d != "index.md"]
+    nav += [{"保存済み": OFFLINE_PAGE}] if settings.offline else []
     nav.append({"検索": SEARCH_PAGE})
     config.nav = nav
     if config.not_in_nav is None:
@@ -197,7 +211,8 @@ def _add_generated_pages(files: Files, config: MkDocsConfig, prepared: Prepared,
     for topic, name in settings.topics.items():
         in_topic = [c for c in clips if c.clip.topic == topic]
         _add_text(files, config, PagePaths.topic(topic),
-                  render_topic_page(topic, name, in_topic, paths))
+                  render_topic_page(topic, name, in_topic, paths,
+                                    topic_context(in_topic, settings)))
         for item in in_topic:
             _add_text(files, config, PagePaths.clip(item.clip.slug),
                       render_clip_page(item, settings, in_topic, paths))

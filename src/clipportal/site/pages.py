@@ -19,6 +19,7 @@ from clipportal.ids import unique_ids
 from clipportal.media.manifest import ChapterStill, Poster, inside_clip
 from clipportal.pipeline import PreparedClip
 from clipportal.settings import Settings
+from clipportal.site.offline import OFFLINE_PAGE, clip_context
 from clipportal.site.search import BUNDLE_DIR, TERMS_META, search_terms
 from clipportal.textutil import (
     format_date_ja,
@@ -132,10 +133,12 @@ def card_data(item: PreparedClip, link: _Linker) -> dict[str, Any]:
 
 
 def render_topic_page(topic: str, name: str, clips: Sequence[PreparedClip],
-                      paths: PagePaths) -> str:
+                      paths: PagePaths, offline: dict[str, Any] | None = None) -> str:
+    """`offline`: the 「まとめて保存」 button's facts (offline.topic_context), None without."""
     link = _Linker(paths, PagePaths.topic(topic))
     body = _env.get_template("topic.html").render(
-        name=name, cards=[card_data(c, link) for c in clips], home=link.page("index.md"))
+        name=name, cards=[card_data(c, link) for c in clips], home=link.page("index.md"),
+        topic=topic, offline=offline)
     return front_matter(name, {"clipportal": "topic", "hide": ["toc"]}) + body
 
 
@@ -176,6 +179,7 @@ def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[
         terms_meta=TERMS_META, terms=search_terms(_indexed_texts(item, settings)),
         next=card_data(following, link) if following else None,
         search=link.page(SEARCH_PAGE),
+        offline=clip_context(item, settings), offline_page=link.page(OFFLINE_PAGE),
     )
     extra = {"clipportal": "clip", "hide": ["toc"],
              "description": _meta_description(description)}
@@ -257,11 +261,19 @@ def transcript_groups(cues: Sequence[Cue]) -> list[dict[str, Any]]:
     return groups
 
 
+def render_offline_page(paths: PagePaths) -> str:
+    """The ★ 保存済み page (`offline/`); its list is drawn from the device's storage."""
+    link = _Linker(paths, OFFLINE_PAGE)
+    body = _env.get_template("offline.html").render(home=link.page("index.md"))
+    return front_matter("保存済みの動画", {"clipportal": "offline", "hide": ["toc"]}) + body
+
+
 def render_search_page(settings: Settings, paths: PagePaths) -> str:
     """The ★ search page: `search/?q=…` runs the query at once; hits inside
     [data-search-results]. Result links are made relative to this page by its script."""
     link = _Linker(paths, SEARCH_PAGE)
     body = _env.get_template("search.html").render(
         topics=settings.topics, root=link.root(), bundle=link.to(f"{BUNDLE_DIR}/"),
-        home=link.page("index.md"), script=link.to(SEARCH_SCRIPT))
+        home=link.page("index.md"), script=link.to(SEARCH_SCRIPT),
+        offline_page=link.page(OFFLINE_PAGE) if settings.offline else "")
     return front_matter("検索", {"clipportal": "search", "hide": ["toc"]}) + body

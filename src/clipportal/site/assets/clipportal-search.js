@@ -196,13 +196,32 @@ async function run(raw, topic) {
   if (mine === seq) box.setAttribute("data-state", "done");
 }
 
-/* Every search goes through here: a failure (offline, a missing index) is said on the page. */
+/* Offline, the parts of the index and the results that were not read online cannot be
+   fetched (the service worker keeps only what was read). Say so plainly and point to what
+   does work with no signal: the saved clips (the page is there when offline viewing is on). */
+function sayOffline() {
+  const page = box.getAttribute("data-offline-page");
+  if (!page) {
+    status.textContent = "オフラインのため検索できません。電波のある所でもう一度お試しください。";
+    return;
+  }
+  const a = el("a", null, "「保存済み」ページ");
+  a.href = page;
+  status.replaceChildren("オフラインのため検索できません（保存済みの動画は", a, "から見られます）");
+}
+
+/* A failure (offline, a missing index) is said on the page. */
+function failed(err) {
+  if (navigator.onLine === false) sayOffline();
+  else status.textContent = "検索を読み込めませんでした。通信状態を確かめて、もう一度お試しください。";
+  more.hidden = true;
+  box.setAttribute("data-state", "error");
+  console.error(err);
+}
+
+/* Every search goes through here. */
 function go(raw, topic) {
-  return run(raw, topic).catch((err) => {
-    status.textContent = "検索を読み込めませんでした。通信状態を確かめて、もう一度お試しください。";
-    box.setAttribute("data-state", "error");
-    console.error(err);
-  });
+  return run(raw, topic).catch(failed);
 }
 
 function current() {
@@ -239,7 +258,7 @@ form.addEventListener("submit", (ev) => {
 input.addEventListener("input", later);
 input.addEventListener("focus", () => { engine().catch(() => {}); }, { once: true });
 if (topicSel) topicSel.addEventListener("change", later);
-more.addEventListener("click", () => { showMore(seq).catch((err) => console.error(err)); });
+more.addEventListener("click", () => { showMore(seq).catch(failed); });
 window.addEventListener("popstate", fromUrl);
 
 fromUrl();
