@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -194,7 +195,9 @@ def test_a_video_without_a_clip_file_is_a_warning(tmp_path: Path) -> None:
     ("title: t\ntopic: flow-mapping\ntags: [2022-13-45]\n", 3),
     ('title: !!int "abc"\ntopic: flow-mapping\n', 1),
     ('title: t\ntopic: flow-mapping\nposter: !!timestamp "abc"\n', 3),
-    ("title: t\ntopic: flow-mapping\ntags: " + "[" * 3000 + "]" * 3000 + "\n", 1),
+    # line 3 with libyaml (it stops at its nesting limit), 1 with the pure-Python parser
+    ("title: t\ntopic: flow-mapping\ntags: " + "[" * 3000 + "]" * 3000 + "\n",
+     3 if hasattr(yaml, "CSafeLoader") else 1),
     ("title:\ntopic: flow-mapping\n", 1),
     ("title: t\ntopic: ~\n", 2),
     ("title: a\ntopic: flow-mapping\ntitle: b\n", 3),

@@ -94,25 +94,44 @@ def scan_catalog(root: Path, settings: Settings) -> Catalog:
     `warnings`: `clipportal check` goes on to check those clips, so one broken clip file
     never hides another clip's caption or video problems."""
     problems: list[Problem] = []
-    meta_files = _meta_files(root)
-    with_meta = {p.stem for p in meta_files}
-    clips = [c for c in (_load_clip(p, root, settings, problems) for p in meta_files) if c]
+    folder = VideosFolder.read(root)
+    with_meta = {p.stem for p in folder.meta_files}
+    clips = [c for c in (_load_clip(p, folder, settings, problems)
+                         for p in folder.meta_files) if c]
     captions = _load_caption_sources(root, settings, {c.slug for c in clips}, with_meta,
                                      problems)
     clips = [_with_captions(c, captions.get(c.slug, ())) for c in clips]
     _check_duplicate_titles(clips, problems)
-    problems += _orphan_videos(root, {c.video for c in clips}, with_meta)
+    problems += _orphan_videos(folder, {c.video for c in clips}, with_meta)
     ordered = sorted(clips, key=lambda c: (c.date or dt.date.min, c.slug), reverse=True)
     return Catalog(tuple(ordered), tuple(problems))
 
 
-def _meta_files(root: Path) -> list[Path]:
-    videos = root / "videos"
-    if not videos.is_dir():
-        return []
-    return sorted(p for p in videos.iterdir()
-                  if p.suffix.lower() in META_SUFFIXES and not p.name.startswith(".")
-                  and (p.is_file() or p.is_symlink()))
+@dataclass(frozen=True)
+class VideosFolder:
+    """One listing of videos/, read once per scan: looking a clip's video up by its stem must
+    not list the folder again for every clip (that was O(n²) at 1,000 clips)."""
+
+    root: Path
+    real_root: Path
+    entries: tuple[Path, ...]
+    meta_files: tuple[Path, ...]
+    videos_by_stem: dict[str, tuple[Path, ...]]
+
+    @classmethod
+    def read(cls, root: Path) -> VideosFolder:
+        folder = root / "videos"
+        entries = tuple(sorted(folder.iterdir())) if folder.is_dir() else ()
+        metas = tuple(p for p in entries
+                      if p.suffix.lower() in META_SUFFIXES and not p.name.startswith(".")
+                      and (p.is_file() or p.is_symlink()))
+        videos: dict[str, list[Path]] = {}
+        for path in entries:
+            if path.suffix.lower() not in NOT_VIDEO_SUFFIXES and not path.is_dir():
+                # what `videos/<slug>.*` matches: slugs hold no dot
+                videos.setdefault(path.name.partition(".")[0], []).append(path)
+        return cls(root, root.resolve(), entries, metas,
+                   {stem: tuple(paths) for stem, paths in videos.items()})
 
 
 def _with_captions(clip: Clip, captions: tuple[CaptionSource, ...]) -> Clip:
@@ -140,10 +159,12 @@ class _Ctx:
         self.problems.append(Problem(self.source, message, hint, at, "warning"))
 
 
-def _load_clip(path: Path, root: Path, settings: Settings, problems: list[Problem]) -> Clip | None:
+def _load_clip(path: Path, folder: VideosFolder, settings: Settings,
+               problems: list[Problem]) -> Clip | None:
     ctx = _Ctx(f"videos/{path.name}", problems)
     slug = path.stem
-    if not path.resolve().is_relative_to(root.resolve()) or not path.resolve().is_file():
+    real = path.resolve()
+    if not real.is_relative_to(folder.real_root) or not real.is_file():
         ctx.error("the clip file is a link leading outside the project (or to no file)",
                   "put the clip file itself into videos/")
         return None
@@ -154,7 +175,7 @@ def _load_clip(path: Path, root: Path, settings: Settings, problems: list[Proble
     if data is None:
         return None
     _check_keys(data, ctx)
-    clip = _build_clip(slug, data, root, settings, ctx)
+    clip = _build_clip(slug, data, folder, settings, ctx)
     return None if ctx.failed else clip
 
 
@@ -177,19 +198,31 @@ def _parse_yaml(path: Path, ctx: _Ctx) -> dict[str, Any] | None:
     return _compose(text, ctx)
 
 
+_FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML was built with it (about 10× faster than the pure-Python one);
+nodes carry the same line marks."""
+
+
+def parse_yaml_document(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its data, from one parse: the data is
+    built from the nodes instead of parsing the text a second time."""
+    loader = _FastLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
 def _compose(text: str, ctx: _Ctx) -> dict[str, Any] | None:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node, data = parse_yaml_document(text)
     except RecursionError:
         ctx.error("the file is nested too deeply to read", "write plain keys and short lists")
         return None
-    except yaml.YAMLError as exc:
-        _syntax_error(exc, ctx)
-        return None
-    try:
-        data = yaml.safe_load(text)
-    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
         # PyYAML raises these for values it cannot build: 2022-02-30, !!int "abc" …
+        node = _node_only(text)
         ctx.error(f"a value cannot be read ({exc})", "write dates as real YYYY-MM-DD dates and "
                   "leave out YAML tags such as !!int", line=_bad_value_line(node))
         return None
@@ -205,10 +238,22 @@ def _compose(text: str, ctx: _Ctx) -> dict[str, Any] | None:
     return data
 
 
+def _node_only(text: str) -> yaml.Node | None:
+    """The node tree alone (the file parsed, its values not built): for messages only."""
+    try:
+        return yaml.compose(text, Loader=_FastLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
 def _syntax_error(exc: yaml.YAMLError, ctx: _Ctx) -> None:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
+        if "nesting depth" in str(exc.problem):  # libyaml's guard against nesting bombs
+            ctx.error("the file is nested too deeply to read", "write plain keys and short "
+                      "lists", line=line)
+            return
         ctx.error(f"YAML syntax error: {exc.problem or exc.context}",
                   "check indentation and quoting on this line (quote text containing ':' or '#')",
                   line=line)
@@ -271,15 +316,16 @@ def _closest(key: str) -> str | None:
     return matches[0] if matches else None
 
 
-def _build_clip(slug: str, data: dict[str, Any], root: Path, settings: Settings,
+def _build_clip(slug: str, data: dict[str, Any], folder: VideosFolder, settings: Settings,
                 ctx: _Ctx) -> Clip | None:
+    root = folder.root
     title = _text(data, "title", ctx, required=True)
     topic = _text(data, "topic", ctx, required=True)
     if topic and topic not in settings.topics:
         ctx.error(f"unknown topic '{topic}'",
                   f"use one of: {', '.join(settings.topics)} (topics are set in mkdocs.yml)",
                   key="topic")
-    video, video_source = _resolve_video(slug, data, root, ctx)
+    video, video_source = _resolve_video(slug, data, folder, ctx)
     clip = Clip(
         slug=slug, title=title, topic=topic, description=_text(data, "description", ctx),
         date=_date(data, ctx), speakers=_text_list(data, "speakers", ctx),
@@ -415,28 +461,19 @@ def _check_chapter_order(chapters: list[Chapter], ctx: _Ctx) -> None:
                       "list chapters in the order they appear in the clip", line=after.line)
 
 
-def _resolve_video(slug: str, data: dict[str, Any], root: Path,
+def _resolve_video(slug: str, data: dict[str, Any], folder: VideosFolder,
                    ctx: _Ctx) -> tuple[Path | None, str]:
     given = data.get("video")
     if given is not None:
-        return _given_video(given, root, ctx)
-    found = _videos_beside(root, slug)
+        return _given_video(given, folder.root, ctx)
+    found = folder.videos_by_stem.get(slug, ())
     if len(found) != 1:
         what = "no video file" if not found else f"{len(found)} video files"
         ctx.error(f"{what} named videos/{slug}.* found next to the clip file",
                   "put exactly one clip next to it with the same name (e.g. "
                   f"videos/{slug}.mp4), or name it with `video:`")
         return None, ""
-    return _check_video_file(found[0], root, ctx, None)
-
-
-def _videos_beside(root: Path, slug: str) -> list[Path]:
-    return sorted(p for p in (root / "videos").glob(f"{glob_escape(slug)}.*")
-                  if p.suffix.lower() not in NOT_VIDEO_SUFFIXES and not p.is_dir())
-
-
-def glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
+    return _check_video_file(found[0], folder.root, ctx, None)
 
 
 def _given_video(given: Any, root: Path, ctx: _Ctx) -> tuple[Path | None, str]:
@@ -523,13 +560,10 @@ def _unique_langs(items: list[CaptionSource],
     return tuple(sorted(seen.values(), key=lambda c: c.lang))
 
 
-def _orphan_videos(root: Path, used: set[Path], slugs: set[str]) -> list[Problem]:
+def _orphan_videos(folder: VideosFolder, used: set[Path], slugs: set[str]) -> list[Problem]:
     """Videos in videos/ that no clip file names (probably a forgotten clip file), and clip
     files put in sub-folders, which are not read."""
-    folder = root / "videos"
-    if not folder.is_dir():
-        return []
-    entries = sorted(folder.iterdir())
+    root, entries = folder.root, folder.entries
     orphans = [Problem(project_relative(root, p), "this video has no clip file, so it is not "
                        "published", f"add videos/{p.stem}.yml (clipportal new can write it)",
                        severity="warning")
