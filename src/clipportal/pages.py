@@ -154,11 +154,32 @@ def render_home_section(settings: Settings, clips: Sequence[PreparedClip],
         search=link.page(SEARCH_PAGE))
 
 
+def generated_pages(settings: Settings, clips: Sequence[PreparedClip],
+                    paths: PagePaths) -> dict[str, str]:
+    """Every topic page and clip page (source path → Markdown), in linear time: each clip's
+    "next clip" is found once per topic, not by searching the topic for every clip."""
+    by_topic: dict[str, list[PreparedClip]] = {t: [] for t in settings.topics}
+    for item in clips:
+        by_topic.setdefault(item.clip.topic, []).append(item)
+    pages: dict[str, str] = {}
+    for topic, name in settings.topics.items():
+        in_topic = by_topic[topic]
+        pages[PagePaths.topic(topic)] = render_topic_page(topic, name, in_topic, paths)
+        for item, following in zip(in_topic, [*in_topic[1:], None], strict=True):
+            pages[PagePaths.clip(item.clip.slug)] = _render_clip(item, settings, following,
+                                                                 paths)
+    return pages
+
+
 def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[PreparedClip],
                      paths: PagePaths) -> str:
+    return _render_clip(item, settings, _next_in_topic(item, siblings), paths)
+
+
+def _render_clip(item: PreparedClip, settings: Settings, following: PreparedClip | None,
+                 paths: PagePaths) -> str:
     clip = item.clip
     link = _Linker(paths, PagePaths.clip(clip.slug))
-    following = _next_in_topic(item, siblings)
     description = markdown_to_safe_html(clip.description) if clip.description else ""
     poster = _poster_at(item, PLAYER_POSTER_WIDTH)
     body = _env.get_template("clip.html").render(

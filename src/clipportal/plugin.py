@@ -24,10 +24,9 @@ from clipportal.errors import ClipportalError
 from clipportal.pages import (
     SEARCH_PAGE,
     PagePaths,
-    render_clip_page,
+    generated_pages,
     render_home_section,
     render_search_page,
-    render_topic_page,
 )
 from clipportal.pipeline import Prepared, PreparedClip, prepare
 from clipportal.search import index_site
@@ -207,14 +206,8 @@ def _configure_nav(config: MkDocsConfig, settings: Settings) -> None:
 
 def _add_generated_pages(files: Files, config: MkDocsConfig, prepared: Prepared,
                          settings: Settings, paths: PagePaths) -> None:
-    clips = prepared.clips
-    for topic, name in settings.topics.items():
-        in_topic = [c for c in clips if c.clip.topic == topic]
-        _add_text(files, config, PagePaths.topic(topic),
-                  render_topic_page(topic, name, in_topic, paths))
-        for item in in_topic:
-            _add_text(files, config, PagePaths.clip(item.clip.slug),
-                      render_clip_page(item, settings, in_topic, paths))
+    for src_uri, content in generated_pages(settings, prepared.clips, paths).items():
+        _add_text(files, config, src_uri, content)
     if files.get_file_from_path("index.md") is None:
         _add_text(files, config, "index.md", "---\ntitle: ホーム\n---\n\n" + HOME_MARKER + "\n")
     _add_text(files, config, SEARCH_PAGE, render_search_page(settings, paths))
