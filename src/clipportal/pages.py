@@ -165,7 +165,8 @@ def generated_pages(settings: Settings, clips: Sequence[PreparedClip],
     for topic, name in settings.topics.items():
         in_topic = by_topic[topic]
         pages[PagePaths.topic(topic)] = render_topic_page(topic, name, in_topic, paths)
-        for item, following in zip(in_topic, [*in_topic[1:], None], strict=True):
+        followers = [*in_topic[1:], None][:len(in_topic)]
+        for item, following in zip(in_topic, followers, strict=True):
             pages[PagePaths.clip(item.clip.slug)] = _render_clip(item, settings, following,
                                                                  paths)
     return pages
