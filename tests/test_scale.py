@@ -137,3 +137,38 @@ def test_build_steps_grow_linearly(tmp_path: Path, source: Path,
         assert large.counter[kind] <= GROWTH * small.counter[kind] + CONSTANT, (
             kind, small.counter, large.counter)
     assert large.total() <= GROWTH * small.total() + CONSTANT, (small.counter, large.counter)
+
+
+def _prepared(count: int, encoded: set[int]) -> Any:
+    from clipportal.catalog import Clip
+    from clipportal.pipeline import Prepared, PreparedClip
+
+    def item(i: int) -> PreparedClip:
+        clip = Clip(f"clip-{i:04d}", f"動画 {i}", "flow-mapping", "", None, (), (), None, (),
+                    Path("videos/x.mp4"), "videos/x.mp4", f"videos/clip-{i:04d}.yml")
+        media = {"from_cache": i not in encoded, "duration": 2.0,
+                 "renditions": [{"name": "360p", "bytes": 1_000_000}]}
+        return PreparedClip(clip, media, "media/x", Path("."), (), ())
+
+    return Prepared(tuple(item(i) for i in range(count)), (), len(encoded),
+                    count - len(encoded))
+
+
+@pytest.mark.parametrize(("count", "encoded", "rows", "counted"), [
+    (5, set(), 5, None),
+    (1000, {3, 500}, 2, "998 unchanged"),
+    (1000, set(), 0, "all 1000 clips unchanged"),
+])
+def test_long_summaries_list_encoded_clips_and_count_the_rest(
+        tmp_path: Path, count: int, encoded: set[int], rows: int, counted: str | None) -> None:
+    from rich.console import Console
+
+    from clipportal.progress import ConsoleReporter, print_summary
+
+    console = Console(record=True, width=200)
+    print_summary(_prepared(count, encoded), ConsoleReporter(console), 1.0,
+                  tmp_path / "build" / "site", tmp_path)
+    text = console.export_text()
+    assert sum(1 for line in text.splitlines() if "clip-" in line) == rows, text
+    assert counted is None or counted in text, text
+    assert f"{count} clips: {len(encoded)} encoded" in text

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from clipportal.pipeline import Prepared
+from clipportal.pipeline import Prepared, PreparedClip
 
 
 class ConsoleReporter:
@@ -62,24 +62,43 @@ class ConsoleReporter:
         self.progress.stop()
 
 
+SUMMARY_ROWS = 20
+"""Longer summaries list only the clips encoded in this build and count the others: a table of
+a thousand cached clips helps nobody (and took 0.8 s to print)."""
+
+
 def print_summary(prepared: Prepared, reporter: ConsoleReporter, elapsed: float, site: Path,
                   root: Path) -> None:
-    table = Table(title="clipportal build", title_justify="left")
-    for column in ("clip", "source", "seconds", *_rendition_names(prepared)):
-        table.add_column(column, justify="left" if column in {"clip", "source"} else "right")
+    shown = summary_rows(prepared)
     names = _rendition_names(prepared)
-    for item in prepared.clips:
+    table = Table(title="clipportal build", title_justify="left")
+    for column in ("clip", "source", "seconds", *names):
+        table.add_column(column, justify="left" if column in {"clip", "source"} else "right")
+    for item in shown:
         sizes = {r["name"]: f"{r['bytes'] / 1e6:.2f} MB" for r in item.media["renditions"]}
         source = "cache" if item.media.get("from_cache") else "encoded"
         took = reporter.seconds.get(item.clip.slug)
         table.add_row(item.clip.slug, source, f"{took:.1f}" if took else "-",
                       *(sizes.get(n, "-") for n in names))
-    reporter.console.print(table)
+    hidden = len(prepared.clips) - len(shown)
+    if hidden:
+        table.caption = f"… and {hidden} unchanged clips from the cache"
+    if shown or not hidden:
+        reporter.console.print(table)
+    else:
+        reporter.console.print(f"all {hidden} clips unchanged (from the cache)")
     where = site.relative_to(root) if site.is_relative_to(root) else site
     reporter.console.print(
         f"{len(prepared.clips)} clips: {prepared.encoded} encoded, {prepared.cached} from cache; "
         f"site in {where}/ ({elapsed:.1f} s). Preview it with `clipportal serve`, or put "
         f"{where}/ on any web server.")
+
+
+def summary_rows(prepared: Prepared) -> list[PreparedClip]:
+    """Every clip when there are few; else the encoded ones only."""
+    if len(prepared.clips) <= SUMMARY_ROWS:
+        return list(prepared.clips)
+    return [item for item in prepared.clips if not item.media.get("from_cache")]
 
 
 def _rendition_names(prepared: Prepared) -> list[str]:
