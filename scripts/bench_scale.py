@@ -164,8 +164,9 @@ def warm_cache(work: Path, source: Path) -> Path:
 # Builds.
 
 def build(root: Path, log: Path) -> float:
-    """Wall time of `clipportal build` in a fresh process."""
+    """Wall time of `clipportal build` in a fresh process (its CPU time in CPU_TIMES)."""
     exe = Path(sys.executable).with_name("clipportal")
+    before = _children_cpu()
     started = time.monotonic()
     with log.open("a", encoding="utf-8") as out:
         code = subprocess.run([str(exe), "build", str(root)], stdout=out, stderr=out,
@@ -173,7 +174,18 @@ def build(root: Path, log: Path) -> float:
     took = time.monotonic() - started
     if code != 0:
         raise SystemExit(f"build of {root} failed ({code}); see {log}")
+    LAST_CPU[0] = _children_cpu() - before
     return took
+
+
+LAST_CPU = [0.0]
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def edit_title(root: Path, clip: BenchClip) -> None:
@@ -194,6 +206,7 @@ def edit_caption(root: Path, clip: BenchClip) -> None:
 class Row:
     size: int
     times: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     found: list[bool] = field(default_factory=list)
 
@@ -201,18 +214,20 @@ class Row:
 STEPS = ("first", "no-op", "title", "caption", "added")
 
 
-def bench_builds(root: Path, clips: list[BenchClip], source: Path, log: Path) -> dict[str, float]:
-    times = {"first": build(root, log), "no-op": build(root, log)}
+def bench_builds(root: Path, clips: list[BenchClip], source: Path, log: Path, row: Row) -> None:
+    """Wall and CPU seconds (user + system of the build and Pagefind: on a machine shared with
+    other work, CPU time is the steadier figure) of each step."""
     middle = clips[len(clips) // 2]
-    edit_title(root, middle)
-    times["title"] = build(root, log)
-    edit_caption(root, middle)
-    times["caption"] = build(root, log)
     extra = generate_clips(len(clips) + 1, seed=99)[-1]
     extra.slug = f"clip-{len(clips):04d}"
-    write_clip(root, extra, source)
-    times["added"] = build(root, log)
-    return times
+    edits = {"first": lambda: None, "no-op": lambda: None,
+             "title": lambda: edit_title(root, middle),
+             "caption": lambda: edit_caption(root, middle),
+             "added": lambda: write_clip(root, extra, source)}
+    for step, edit in edits.items():
+        edit()
+        row.times[step] = build(root, log)
+        row.cpu[step] = LAST_CPU[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,7 +327,8 @@ def run(sizes: Sequence[int], work: Path, browser: bool) -> list[Row]:
         shutil.rmtree(root, ignore_errors=True)
         clips = generate_clips(size)
         write_portal(root, clips, source, cache)
-        row = Row(size, bench_builds(root, clips, source, work / f"build-{size}.log"))
+        row = Row(size)
+        bench_builds(root, clips, source, work / f"build-{size}.log", row)
         if browser:
             row.sizes, row.found = bench_bytes(root, clips)
         rows.append(row)
@@ -321,7 +337,7 @@ def run(sizes: Sequence[int], work: Path, browser: bool) -> list[Row]:
 
 
 def print_row(row: Row, file: Any = sys.stdout) -> None:
-    times = " ".join(f"{k}={v:.2f}s" for k, v in row.times.items())
+    times = " ".join(f"{k}={v:.2f}s(cpu {row.cpu[k]:.2f}s)" for k, v in row.times.items())
     sizes = " ".join(f"{k}={v / 1000:.1f}KB" for k, v in row.sizes.items())
     print(f"[{row.size} clips] {times} {sizes} found={row.found}", file=file, flush=True)
 
@@ -332,12 +348,14 @@ def print_table(rows: Sequence[Row]) -> None:
           "| queries in top 3 |")
     print("|---:" * 12 + "|")
     for r in rows:
-        t, s = r.times, r.sizes
+        t, c, s = r.times, r.cpu, r.sizes
         kb = [f"{s[k] / 1000:.0f} KB" if k in s else "–"
               for k in ("home", "topic", "search-first", "search-later")]
         found = f"{sum(r.found)}/{len(r.found)}" if r.found else "–"
-        print(f"| {r.size} | " + " | ".join(f"{t[k]:.1f} s" for k in STEPS)
-              + f" | {1000 * t['first'] / r.size:.1f} ms | " + " | ".join(kb) + f" | {found} |")
+        steps = [f"{t[k]:.1f} s (cpu {c[k]:.1f})" for k in STEPS]
+        per_clip = f"{1000 * t['first'] / r.size:.1f} ms (cpu {1000 * c['first'] / r.size:.1f})"
+        print(f"| {r.size} | " + " | ".join(steps) + f" | {per_clip} | " + " | ".join(kb)
+              + f" | {found} |")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

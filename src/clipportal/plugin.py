@@ -21,6 +21,7 @@ from mkdocs.structure.pages import Page
 
 from clipportal.catalog import load_catalog
 from clipportal.errors import ClipportalError
+from clipportal.pagecache import CACHE_FOLDER, PageCache, shared_inputs_digest
 from clipportal.pages import (
     SEARCH_PAGE,
     PagePaths,
@@ -39,6 +40,9 @@ LINKED_ASSETS = ("assets/clipportal.css", "assets/clipportal.js")
 ASSETS = (*LINKED_ASSETS, "assets/clipportal-search.js")
 """Copied into the site; the search script is loaded by the search page alone."""
 HOME_MARKER = "<!-- clipportal:home -->"
+CACHED_TEMPLATE = "clipportal-cached.html"
+"""An (empty) template for pages whose HTML is kept from the last build."""
+CACHED_KINDS = {"clip", "topic"}
 
 
 class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -80,6 +84,9 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.root = Path(".")
         self.paths = PagePaths()
         self.serving = False
+        self.page_cache: PageCache | None = None
+        self._page_keys: dict[str, str] = {}
+        self._kept: dict[str, str] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"  # serve builds into a temporary folder
@@ -98,6 +105,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.paths = PagePaths(config.use_directory_urls)
         _configure_theme(config)
         _configure_nav(config, self.settings)
+        self.page_cache = _page_cache(config, self.root, self.serving)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -105,6 +113,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         prepared = self.prepared or self._prepare()
         self.prepared = None  # `mkdocs serve` rebuilds must look at the files again
         self._current = prepared
+        self._page_keys, self._kept = {}, {}
         _add_generated_pages(files, config, prepared, self.settings, self.paths)
         _add_media(files, config, prepared)
         _add_assets(files, config)
@@ -123,6 +132,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
+        if self._kept_from_cache(page):
+            return ""  # nothing to render: its HTML is put back in on_post_page
         # a generated home page (no docs/index.md) carries the marker; other generated pages
         # (topics, clips) are complete already
         if not page.is_homepage or (page.file.generated_by and HOME_MARKER not in markdown):
@@ -134,7 +145,34 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
             return markdown.replace(HOME_MARKER, section, 1)
         return f"{markdown}\n\n{section}"
 
+    def _kept_from_cache(self, page: Page) -> bool:
+        """Whether the page's HTML can come from the page cache (then its theme template is
+        replaced by an empty one); else its key is remembered to store the HTML."""
+        cache = self.page_cache
+        if cache is None or page.meta.get("clipportal") not in CACHED_KINDS or not (
+                page.file.generated_by):
+            return False
+        key = cache.key(page.file.src_uri, page.file.content_string)
+        html = cache.get(key)
+        if html is None:
+            self._page_keys[page.file.src_uri] = key
+            return False
+        self._kept[page.file.src_uri] = html
+        page.meta["template"] = CACHED_TEMPLATE
+        return True
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        kept = self._kept.pop(page.file.src_uri, None)
+        if kept is not None:
+            return kept
+        key = self._page_keys.pop(page.file.src_uri, None)
+        if key is not None and self.page_cache is not None:
+            self.page_cache.put(key, output)
+        return output
+
     def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.page_cache is not None:
+            self.page_cache.prune()
         _relative_404(Path(config.site_dir) / "404.html")
         try:
             index_site(Path(config.site_dir), self.settings or Settings())
@@ -160,6 +198,16 @@ def _relative_404(page: Path) -> None:
         html = html.replace('"base": "/"', '"base": "."').replace(
             '__md_scope=new URL("/"', '__md_scope=new URL("."')
         page.write_text(html, encoding="utf-8")
+
+
+def _page_cache(config: MkDocsConfig, root: Path, serving: bool) -> PageCache | None:
+    """The page cache, when clipportal is the only plugin: another plugin may read or change
+    the content of the pages whose rendering the cache skips (MkDocs' search indexes it)."""
+    if set(config.plugins) - {"clipportal"}:
+        return None
+    shared = shared_inputs_digest(root, str(config.site_url or ""),
+                                  str(config.use_directory_urls), str(serving))
+    return PageCache(root / CACHE_FOLDER, shared)
 
 
 def _check_site_dir(site_dir: Path, root: Path) -> None:
