@@ -27,6 +27,9 @@ from clipportal.textutil import (
 
 TRANSCRIPT_GROUP_SECONDS = 20.0
 NEWEST_ON_HOME = 6
+TOPIC_FIRST_CARDS = 12
+"""Cards a topic page lists at once; the others are behind 「もっと見る」 (pages that stay light:
+a phone fetches the pictures of the first cards only)."""
 SPEEDS = ("0.75", "1", "1.25", "1.5", "1.75", "2")
 CARD_SIZES = "(max-width: 600px) 160px, 300px"
 """A phone shows cards as a list (picture 160 CSS px wide); wider screens as a ~300 px grid."""
@@ -133,7 +136,8 @@ def render_topic_page(topic: str, name: str, clips: Sequence[PreparedClip],
                       paths: PagePaths) -> str:
     link = _Linker(paths, PagePaths.topic(topic))
     body = _env.get_template("topic.html").render(
-        name=name, cards=[card_data(c, link) for c in clips], home=link.page("index.md"))
+        name=name, cards=[card_data(c, link) for c in clips], home=link.page("index.md"),
+        shown=TOPIC_FIRST_CARDS)
     return front_matter(name, {"clipportal": "topic", "hide": ["toc"]}) + body
 
 
