@@ -230,6 +230,46 @@ def bench_builds(root: Path, clips: list[BenchClip], source: Path, log: Path, ro
         row.cpu[step] = LAST_CPU[0]
 
 
+def serve_update(root: Path, clip: BenchClip, log: Path) -> float:
+    """Seconds from saving a clip file to `clipportal serve` answering with the updated page
+    (the browser's live reload follows at once)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/clips/{clip.slug}/"
+    exe = Path(sys.executable).with_name("clipportal")
+    with log.open("a", encoding="utf-8") as out:
+        server = subprocess.Popen([str(exe), "serve", str(root), "--addr", f"127.0.0.1:{port}"],
+                                  stdout=out, stderr=out)
+    try:
+        _wait_for(url, "", timeout=1200)
+        time.sleep(3)  # let the watcher settle after the first build
+        edit_title(root, clip)
+        started = time.monotonic()
+        _wait_for(url, "（改訂版）（改訂版）", timeout=600)
+        return time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for(url: str, text: str, timeout: float) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                if text in response.read().decode("utf-8"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not show {text!r} within {timeout:.0f} s")
+
+
 # ---------------------------------------------------------------------------------------------
 # Bytes, counted by the server.
 
@@ -318,7 +358,7 @@ def bench_bytes(root: Path, clips: list[BenchClip]) -> tuple[dict[str, int], lis
 
 # ---------------------------------------------------------------------------------------------
 
-def run(sizes: Sequence[int], work: Path, browser: bool) -> list[Row]:
+def run(sizes: Sequence[int], work: Path, browser: bool, serve: bool) -> list[Row]:
     source = make_source(work / "shared-source.mp4")
     cache = warm_cache(work, source)
     rows = []
@@ -331,13 +371,17 @@ def run(sizes: Sequence[int], work: Path, browser: bool) -> list[Row]:
         bench_builds(root, clips, source, work / f"build-{size}.log", row)
         if browser:
             row.sizes, row.found = bench_bytes(root, clips)
+        if serve and size == max(sizes):
+            row.times["serve"] = serve_update(root, clips[len(clips) // 2],
+                                              work / f"serve-{size}.log")
         rows.append(row)
         print_row(row, file=sys.stderr)
     return rows
 
 
 def print_row(row: Row, file: Any = sys.stdout) -> None:
-    times = " ".join(f"{k}={v:.2f}s(cpu {row.cpu[k]:.2f}s)" for k, v in row.times.items())
+    times = " ".join(f"{k}={v:.2f}s(cpu {row.cpu.get(k, 0):.2f}s)"
+                     for k, v in row.times.items())
     sizes = " ".join(f"{k}={v / 1000:.1f}KB" for k, v in row.sizes.items())
     print(f"[{row.size} clips] {times} {sizes} found={row.found}", file=file, flush=True)
 
@@ -364,11 +408,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="comma-separated clip counts (default 100,300,1000)")
     parser.add_argument("--workdir", type=Path, help="keep the generated portals here")
     parser.add_argument("--no-browser", action="store_true", help="build times only")
+    parser.add_argument("--no-serve", action="store_true",
+                        help="skip timing `clipportal serve` after a save (largest size)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     with _workdir(args.workdir) as work:
-        rows = run(sizes, work, not args.no_browser)
+        rows = run(sizes, work, not args.no_browser, not args.no_serve)
     print_table(rows)
+    for row in rows:
+        if "serve" in row.times:
+            print(f"\nclipportal serve, {row.size} clips: page updated "
+                  f"{row.times['serve']:.1f} s after saving a clip file")
     return 0
 
 

@@ -63,27 +63,41 @@ class PageCache:
         digest.update(b"\0" + src_uri.encode("utf-8") + b"\0" + source.encode("utf-8"))
         return digest.hexdigest()[:40]
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str, suffix: str = ".html") -> str | None:
         try:
-            html = (self.folder / f"{key}.html").read_text(encoding="utf-8")
+            text = (self.folder / f"{key}{suffix}").read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
-        self.used.add(key)
-        return html
+        self.used.add(f"{key}{suffix}")
+        return text
 
-    def put(self, key: str, html: str) -> None:
+    def put(self, key: str, text: str, suffix: str = ".html") -> None:
         """Written under a temporary name and renamed: a killed build leaves no half page."""
         self.folder.mkdir(parents=True, exist_ok=True)
         temp = self.folder / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
-        temp.write_text(html, encoding="utf-8")
-        os.replace(temp, self.folder / f"{key}.html")
-        self.used.add(key)
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, self.folder / f"{key}{suffix}")
+        self.used.add(f"{key}{suffix}")
 
     def prune(self) -> None:
         """Delete the entries no page used in this build (and leftovers of killed builds)."""
         if not self.folder.is_dir():
             return
         for entry in os.scandir(self.folder):
-            stem = entry.name.removesuffix(".html")
-            if stem not in self.used or not entry.name.endswith(".html"):
+            if entry.name not in self.used:
                 Path(entry.path).unlink(missing_ok=True)
+
+
+class MarkdownMemo:
+    """Generated page Markdown by a hash of everything it is made from (pages.TextMemo): a clip
+    page need not be rendered again when neither it nor its next clip changed. Kept in the
+    page cache's folder, with its keys salted alike."""
+
+    def __init__(self, cache: PageCache) -> None:
+        self.cache = cache
+
+    def get(self, inputs: str) -> str | None:
+        return self.cache.get(self.cache.key("markdown", inputs), ".md")
+
+    def put(self, inputs: str, text: str) -> None:
+        self.cache.put(self.cache.key("markdown", inputs), text, ".md")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import yaml
@@ -158,10 +158,18 @@ def render_home_section(settings: Settings, clips: Sequence[PreparedClip],
         search=link.page(SEARCH_PAGE))
 
 
-def generated_pages(settings: Settings, clips: Sequence[PreparedClip],
-                    paths: PagePaths) -> dict[str, str]:
+class TextMemo(Protocol):
+    """Keeps generated text by a description of its inputs (clipportal.pagecache)."""
+
+    def get(self, inputs: str) -> str | None: ...
+    def put(self, inputs: str, text: str) -> None: ...
+
+
+def generated_pages(settings: Settings, clips: Sequence[PreparedClip], paths: PagePaths,
+                    memo: TextMemo | None = None) -> dict[str, str]:
     """Every topic page and clip page (source path → Markdown), in linear time: each clip's
-    "next clip" is found once per topic, not by searching the topic for every clip."""
+    "next clip" is found once per topic, not by searching the topic for every clip. With a
+    memo, clip pages whose inputs are unchanged are taken from it instead of rendered."""
     by_topic: dict[str, list[PreparedClip]] = {t: [] for t in settings.topics}
     for item in clips:
         by_topic.setdefault(item.clip.topic, []).append(item)
@@ -171,9 +179,21 @@ def generated_pages(settings: Settings, clips: Sequence[PreparedClip],
         pages[PagePaths.topic(topic)] = render_topic_page(topic, name, in_topic, paths)
         followers = [*in_topic[1:], None][:len(in_topic)]
         for item, following in zip(in_topic, followers, strict=True):
-            pages[PagePaths.clip(item.clip.slug)] = _render_clip(item, settings, following,
-                                                                 paths)
+            pages[PagePaths.clip(item.clip.slug)] = _clip_page(item, settings, following,
+                                                               paths, memo)
     return pages
+
+
+def _clip_page(item: PreparedClip, settings: Settings, following: PreparedClip | None,
+               paths: PagePaths, memo: TextMemo | None) -> str:
+    if memo is None:
+        return _render_clip(item, settings, following, paths)
+    inputs = repr((item, following and (following.clip, following.media), settings, paths))
+    page = memo.get(inputs)
+    if page is None:
+        page = _render_clip(item, settings, following, paths)
+        memo.put(inputs, page)
+    return page
 
 
 def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[PreparedClip],

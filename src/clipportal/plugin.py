@@ -5,6 +5,7 @@ same site; the CLI only adds a progress bar and prepares the media before MkDocs
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,11 @@ from mkdocs.structure.pages import Page
 
 from clipportal.catalog import load_catalog
 from clipportal.errors import ClipportalError
-from clipportal.pagecache import CACHE_FOLDER, PageCache, shared_inputs_digest
+from clipportal.pagecache import CACHE_FOLDER, MarkdownMemo, PageCache, shared_inputs_digest
 from clipportal.pages import (
     SEARCH_PAGE,
     PagePaths,
+    TextMemo,
     generated_pages,
     render_home_section,
     render_search_page,
@@ -114,7 +116,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.prepared = None  # `mkdocs serve` rebuilds must look at the files again
         self._current = prepared
         self._page_keys, self._kept = {}, {}
-        _add_generated_pages(files, config, prepared, self.settings, self.paths)
+        memo = MarkdownMemo(self.page_cache) if self.page_cache else None
+        _add_generated_pages(files, config, prepared, self.settings, self.paths, memo)
         _add_media(files, config, prepared)
         _add_assets(files, config)
         return files
@@ -253,8 +256,8 @@ def _configure_nav(config: MkDocsConfig, settings: Settings) -> None:
 
 
 def _add_generated_pages(files: Files, config: MkDocsConfig, prepared: Prepared,
-                         settings: Settings, paths: PagePaths) -> None:
-    for src_uri, content in generated_pages(settings, prepared.clips, paths).items():
+                         settings: Settings, paths: PagePaths, memo: TextMemo | None) -> None:
+    for src_uri, content in generated_pages(settings, prepared.clips, paths, memo).items():
         _add_text(files, config, src_uri, content)
     if files.get_file_from_path("index.md") is None:
         _add_text(files, config, "index.md", "---\ntitle: ホーム\n---\n\n" + HOME_MARKER + "\n")
@@ -268,11 +271,28 @@ def _add_text(files: Files, config: MkDocsConfig, src_uri: str, content: str) ->
     files.append(File.generated(config, src_uri, content=content))
 
 
+class _LinkedMedia(File):
+    """A media file from the cache, hard-linked into the site where the file system allows
+    (else copied): MkDocs empties the site folder before each build, and copying every video
+    of a large portal again was most of a rebuild's disk work. Entries in the cache are never
+    changed in place, so a link cannot see its bytes change."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        assert self.abs_src_path is not None
+        target = Path(self.abs_dest_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.unlink(missing_ok=True)
+            os.link(self.abs_src_path, target)
+        except OSError:
+            super().copy_file(dirty)
+
+
 def _add_media(files: Files, config: MkDocsConfig, prepared: Prepared) -> None:
     for item in prepared.clips:
         for name in _media_names(item):
-            files.append(File.generated(config, f"{item.media_dir}/{name}",
-                                        abs_src_path=str(item.cache_dir / name)))
+            files.append(_LinkedMedia.generated(config, f"{item.media_dir}/{name}",
+                                                abs_src_path=str(item.cache_dir / name)))
         for track in item.tracks:
             files.append(File.generated(config, track.path, content=track.content))
 
