@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from clipportal.cache import MediaCache
+from clipportal.captionmemo import MEMO_FILE, CaptionMemo
 from clipportal.captions import (
     CaptionTrack,
     Cue,
@@ -23,7 +24,7 @@ from clipportal.captions import (
     read_captions,
     write_webvtt,
 )
-from clipportal.catalog import Catalog, Clip, missing_site_captions
+from clipportal.catalog import CaptionSource, Catalog, Clip, missing_site_captions
 from clipportal.errors import ClipportalError, Problem
 from clipportal.media import EncodeSettings, Limits, MediaJob, run_job
 from clipportal.settings import Settings
@@ -113,7 +114,10 @@ def prepare(root: Path, settings: Settings, catalog: Catalog, jobs: int | None =
     reporter.start(len(media_jobs))
     results = _run_all(media_jobs, root, cache, jobs, reporter, executor)
     reporter.finish()
-    return _assemble(catalog, settings, cache, results)
+    memo = CaptionMemo(root / MEMO_FILE)
+    prepared = _assemble(catalog, settings, cache, results, memo)
+    memo.save()
+    return prepared
 
 
 def _media_jobs(root: Path, settings: Settings, clips: Sequence[Clip],
@@ -164,7 +168,7 @@ def _outcome(future: Future[dict[str, Any]], reporter: Reporter, slug: str) -> O
 
 
 def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
-              results: dict[str, Outcome]) -> Prepared:
+              results: dict[str, Outcome], memo: CaptionMemo | None = None) -> Prepared:
     problems = list(catalog.warnings)
     prepared = []
     for clip in catalog.clips:
@@ -172,7 +176,7 @@ def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
         if isinstance(outcome, ClipportalError):
             problems.extend(outcome.problems)
             continue
-        item = _prepare_clip(clip, outcome, settings, cache, problems)
+        item = _prepare_clip(clip, outcome, settings, cache, problems, memo)
         if item is not None:
             prepared.append(item)
     errors = [p for p in problems if p.severity == "error"]
@@ -183,13 +187,14 @@ def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
 
 
 def _prepare_clip(clip: Clip, manifest: dict[str, Any], settings: Settings, cache: MediaCache,
-                  problems: list[Problem]) -> PreparedClip | None:
+                  problems: list[Problem], memo: CaptionMemo | None = None
+                  ) -> PreparedClip | None:
     for note in manifest.get("warnings", []):
         problems.append(_media_warning(clip, str(note)))
     key = str(manifest["key"])
     media_dir = f"media/{clip.slug}/{key[:10]}"
     duration = float(manifest["duration"])
-    tracks, transcript = _caption_tracks(clip, duration, settings, media_dir, problems)
+    tracks, transcript = _caption_tracks(clip, duration, settings, media_dir, problems, memo)
     if tracks is None:
         return None
     tracks += _chapter_tracks(clip, duration, media_dir, problems)
@@ -206,25 +211,45 @@ def _media_warning(clip: Clip, note: str) -> Problem:
 
 
 def _caption_tracks(clip: Clip, duration: float, settings: Settings, media_dir: str,
-                    problems: list[Problem]) -> tuple[list[TrackFile] | None, tuple[Cue, ...]]:
+                    problems: list[Problem], memo: CaptionMemo | None = None
+                    ) -> tuple[list[TrackFile] | None, tuple[Cue, ...]]:
     tracks: list[TrackFile] = []
     transcript: tuple[Cue, ...] = ()
     failed = False
     for source in clip.captions:
         try:
-            track, warnings = read_captions(source.path, source.source, clip.slug, source.lang)
+            track, found = _checked_track(source, clip.slug, duration, settings, memo)
         except ClipportalError as exc:
             problems.extend(exc.problems)
             failed = True
             continue
-        track, more = check_track(track, duration, reading_speed_limit(source.lang, settings))
-        problems.extend(warnings + more)
+        problems.extend(found)
         is_site = source.lang == settings.language
         transcript = track.cues if is_site else transcript
         tracks.append(_caption_file(track, media_dir, is_site))
     missing = missing_site_captions(clip, settings.language)
     problems.extend([missing] if missing else [])
     return (None if failed else tracks), transcript
+
+
+def _checked_track(source: CaptionSource, slug: str, duration: float, settings: Settings,
+                   memo: CaptionMemo | None) -> tuple[CaptionTrack, list[Problem]]:
+    """A caption file read, cleaned and checked against the clip (from the memo when the file
+    and everything else it depends on are unchanged)."""
+    limit = reading_speed_limit(source.lang, settings)
+
+    def read() -> tuple[CaptionTrack, list[Problem]]:
+        track, warnings = read_captions(source.path, source.source, slug, source.lang)
+        track, more = check_track(track, duration, limit)
+        return track, warnings + more
+
+    try:
+        data = source.path.read_bytes() if memo is not None else b""
+    except OSError:
+        return read()  # reports the reason as read_captions words it
+    if memo is None:
+        return read()
+    return memo.track(data, (slug, source.lang, source.source, duration, limit), read)
 
 
 def _caption_file(track: CaptionTrack, media_dir: str, default: bool) -> TrackFile:
