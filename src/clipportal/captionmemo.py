@@ -25,7 +25,8 @@ from clipportal.errors import Problem
 MEMO_FILE = Path("build") / "caption-memo.json"
 PACKAGE = Path(__file__).parent
 
-Reader = Callable[[], tuple[CaptionTrack, list[Problem]]]
+Reader = Callable[[], tuple[CaptionTrack, list[Problem], str]]
+"""Reads a caption file: the checked track, its warnings and its WebVTT text."""
 
 
 class CaptionMemo:
@@ -36,16 +37,24 @@ class CaptionMemo:
         self.salt = _code_digest()
 
     def track(self, data: bytes, parts: tuple[Any, ...],
-              read: Reader) -> tuple[CaptionTrack, list[Problem]]:
-        """The checked track of a caption file whose bytes are `data`, from the memo or from
-        `read` (which may raise; then nothing is kept)."""
+              read: Reader) -> tuple[CaptionTrack, list[Problem], str]:
+        """The checked track of a caption file whose bytes are `data`, its warnings and its
+        WebVTT text, from the memo or from `read` (which may raise; then nothing is kept)."""
         key = self._key(data, parts)
         entry = self.entries.get(key)
         if entry is None:
-            track, problems = read()
-            entry = _entry(track, problems)
+            entry = _entry(*read())
         self.used[key] = entry
-        return _track(entry), _problems(entry)
+        return _track(entry), _problems(entry), str(entry["vtt"])
+
+    def text(self, parts: tuple[Any, ...], make: Callable[[], str]) -> str:
+        """Any other text made from JSON-able `parts` alone (a storyboard track)."""
+        key = self._key(b"", parts)
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = {"text": make()}
+        self.used[key] = entry
+        return str(entry["text"])
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,10 +84,11 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def _entry(track: CaptionTrack, problems: list[Problem]) -> dict[str, Any]:
+def _entry(track: CaptionTrack, problems: list[Problem], vtt: str) -> dict[str, Any]:
     return {"slug": track.slug, "lang": track.lang, "source": track.source,
             "cues": [[c.start, c.end, c.text, c.line] for c in track.cues],
-            "problems": [[p.path, p.message, p.hint, p.line, p.severity] for p in problems]}
+            "problems": [[p.path, p.message, p.hint, p.line, p.severity] for p in problems],
+            "vtt": vtt}
 
 
 def _track(entry: dict[str, Any]) -> CaptionTrack:

@@ -198,7 +198,7 @@ def _prepare_clip(clip: Clip, manifest: dict[str, Any], settings: Settings, cach
     if tracks is None:
         return None
     tracks += _chapter_tracks(clip, duration, media_dir, problems)
-    tracks.append(_storyboard_track(manifest, media_dir))
+    tracks.append(_storyboard_track(manifest, media_dir, memo))
     return PreparedClip(clip, manifest, media_dir, cache.entry(key), tuple(tracks), transcript)
 
 
@@ -218,7 +218,7 @@ def _caption_tracks(clip: Clip, duration: float, settings: Settings, media_dir: 
     failed = False
     for source in clip.captions:
         try:
-            track, found = _checked_track(source, clip.slug, duration, settings, memo)
+            track, found, content = _checked_track(source, clip.slug, duration, settings, memo)
         except ClipportalError as exc:
             problems.extend(exc.problems)
             failed = True
@@ -226,22 +226,22 @@ def _caption_tracks(clip: Clip, duration: float, settings: Settings, media_dir: 
         problems.extend(found)
         is_site = source.lang == settings.language
         transcript = track.cues if is_site else transcript
-        tracks.append(_caption_file(track, media_dir, is_site))
+        tracks.append(_caption_file(track, content, media_dir, is_site))
     missing = missing_site_captions(clip, settings.language)
     problems.extend([missing] if missing else [])
     return (None if failed else tracks), transcript
 
 
 def _checked_track(source: CaptionSource, slug: str, duration: float, settings: Settings,
-                   memo: CaptionMemo | None) -> tuple[CaptionTrack, list[Problem]]:
-    """A caption file read, cleaned and checked against the clip (from the memo when the file
-    and everything else it depends on are unchanged)."""
+                   memo: CaptionMemo | None) -> tuple[CaptionTrack, list[Problem], str]:
+    """A caption file read, cleaned and checked against the clip, with its WebVTT text (from
+    the memo when the file and everything else it depends on are unchanged)."""
     limit = reading_speed_limit(source.lang, settings)
 
-    def read() -> tuple[CaptionTrack, list[Problem]]:
+    def read() -> tuple[CaptionTrack, list[Problem], str]:
         track, warnings = read_captions(source.path, source.source, slug, source.lang)
         track, more = check_track(track, duration, limit)
-        return track, warnings + more
+        return track, warnings + more, write_webvtt(track.cues)
 
     try:
         data = source.path.read_bytes() if memo is not None else b""
@@ -252,8 +252,8 @@ def _checked_track(source: CaptionSource, slug: str, duration: float, settings: 
     return memo.track(data, (slug, source.lang, source.source, duration, limit), read)
 
 
-def _caption_file(track: CaptionTrack, media_dir: str, default: bool) -> TrackFile:
-    content = write_webvtt(track.cues)
+def _caption_file(track: CaptionTrack, content: str, media_dir: str,
+                  default: bool) -> TrackFile:
     return TrackFile("captions", track.lang, language_label(track.lang),
                      _content_path(media_dir, track.lang, content), content, default)
 
@@ -287,7 +287,17 @@ def _chapter_tracks(clip: Clip, duration: float, media_dir: str,
                       _content_path(media_dir, "chapters", content), content)]
 
 
-def _storyboard_track(manifest: dict[str, Any], media_dir: str) -> TrackFile:
+def _storyboard_track(manifest: dict[str, Any], media_dir: str,
+                      memo: CaptionMemo | None = None) -> TrackFile:
+    def make() -> str:
+        return _storyboard_vtt(manifest)
+
+    parts = ("storyboard", manifest["key"], manifest["storyboard"], manifest["duration"])
+    content = memo.text(parts, make) if memo is not None else make()
+    return TrackFile("metadata", "", "storyboard", f"{media_dir}/storyboard.vtt", content)
+
+
+def _storyboard_vtt(manifest: dict[str, Any]) -> str:
     board = manifest["storyboard"]
     lines = ["WEBVTT", ""]
     for i in range(int(board["tiles"])):
@@ -297,8 +307,7 @@ def _storyboard_track(manifest: dict[str, Any], media_dir: str) -> TrackFile:
         y = (i // int(board["columns"])) * int(board["height"])
         lines += [f"{_vtt_time(start)} --> {_vtt_time(max(end, start + 0.001))}",
                   f"{board['file']}#xywh={x},{y},{board['width']},{board['height']}", ""]
-    return TrackFile("metadata", "", "storyboard", f"{media_dir}/storyboard.vtt",
-                     "\n".join(lines))
+    return "\n".join(lines)
 
 
 def _vtt_time(seconds: float) -> str:
