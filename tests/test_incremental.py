@@ -152,5 +152,5 @@ def test_random_edits_give_the_site_of_a_clean_build(tmp_path: Path, source: Pat
         assert sorted(kept) == sorted(fresh), edit.__name__
         differing = [name for name in fresh if kept[name] != fresh[name]]
         assert not differing, (edit.__name__, differing)
-    cached = len(list((portal.roots[0] / "build" / "page-cache").glob("*.html")))
+    cached = len(list((portal.roots[0] / "build" / "page-cache" / "build").glob("*.html")))
     assert cached == len(portal.slugs) + 4  # pruned: the clip and topic pages of this build

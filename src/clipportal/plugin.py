@@ -210,7 +210,8 @@ def _page_cache(config: MkDocsConfig, root: Path, serving: bool) -> PageCache | 
         return None
     shared = shared_inputs_digest(root, str(config.site_url or ""),
                                   str(config.use_directory_urls), str(serving))
-    return PageCache(root / CACHE_FOLDER, shared)
+    # a preview (serve) and a build keep their pages apart: each prunes what it did not use
+    return PageCache(root / CACHE_FOLDER / ("serve" if serving else "build"), shared)
 
 
 def _check_site_dir(site_dir: Path, root: Path) -> None:
