@@ -26,6 +26,7 @@ from clipportal import __version__
 from clipportal.fingerprint import input_files
 
 CACHE_FOLDER = Path("build") / "page-cache"
+PACKAGE = Path(__file__).parent
 VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "jinja2", "pymdown-extensions")
 
 
@@ -39,8 +40,16 @@ def shared_inputs_digest(root: Path, *settings: str) -> str:
     for value in settings:
         digest.update(b"\0" + value.encode("utf-8"))
     for path in input_files(root):
-        digest.update(b"\0" + path.as_posix().encode() + b"\0" + path.read_bytes())
+        digest.update(b"\0" + _label(path, root).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def _label(path: Path, root: Path) -> str:
+    """A file's name without the folder the project or clipportal happens to live in."""
+    for tag, base in (("project", root), ("clipportal", PACKAGE)):
+        if path.is_relative_to(base):
+            return f"{tag}:{path.relative_to(base).as_posix()}"
+    return path.as_posix()
 
 
 def _version(name: str) -> str:
