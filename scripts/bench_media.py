@@ -40,10 +40,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from clipportal import tool
-from clipportal.cache import MediaCache, file_sha256
-from clipportal.hls import read_playlist
-from clipportal.media import (
+from clipportal.media import ffmpeg_runner as tool
+from clipportal.media.cache import MediaCache, file_sha256
+from clipportal.media.hls import read_playlist
+from clipportal.media.jobs import (
     EncodeSettings,
     MediaJob,
     Plan,
@@ -51,7 +51,7 @@ from clipportal.media import (
     plan_job,
     run_job,
 )
-from clipportal.probe import MediaFacts, measure_loudness, probe
+from clipportal.media.probe import MediaFacts, measure_loudness, probe
 from clipportal.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

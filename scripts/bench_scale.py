@@ -141,7 +141,7 @@ def write_portal(root: Path, clips: Sequence[BenchClip], source: Path, cache: Pa
 
 def make_source(path: Path) -> Path:
     if not path.exists():
-        from clipportal.tool import ffmpeg_exe
+        from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
         subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
                         "-f", "lavfi", "-i", f"testsrc2=s=320x180:r=10:d={SOURCE_SECONDS}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pytest
 from conftest import run_cli
 from test_catalog import GOOD
 
-from clipportal.tool import ffmpeg_exe
+from clipportal.cli import build_parser
+from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
 CAPTION = "1\n00:00:00,500 --> 00:00:01,800\n業務フローを書き出します\n"
 
@@ -43,6 +45,51 @@ def test_version_and_usage_errors() -> None:
     bad_jobs = run_cli("build", "--jobs", "x")
     assert bad_jobs.returncode == 2 and "'x' is not a whole number" in bad_jobs.stderr
     assert run_cli("check", "/no/such/folder").returncode == 2
+
+
+def _all_actions(parser: argparse.ArgumentParser, name: str) -> list[tuple[str, argparse.Action]]:
+    found = []
+    for action in parser._actions:
+        found.append((name, action))
+        if isinstance(action, argparse._SubParsersAction):
+            found += [(f"{name} {choice.dest}", choice) for choice in action._choices_actions]
+            for command, sub in action.choices.items():
+                found += _all_actions(sub, f"{name} {command}")
+    return found
+
+
+def test_every_command_and_option_has_help() -> None:
+    actions = _all_actions(build_parser(), "clipportal")
+    assert {where for where, _ in actions} >= {"clipportal build", "clipportal check",
+                                                 "clipportal serve", "clipportal new"}
+    missing = [f"{where}: {action.option_strings or action.dest}" for where, action in actions
+               if not (action.help or "").strip() or action.help == argparse.SUPPRESS]
+    assert missing == []
+
+
+def test_a_folder_without_mkdocs_yml_is_not_checked_as_ok(tmp_path: Path) -> None:
+    for command in ("check", "build", "serve"):
+        result = run_cli(command, str(tmp_path))
+        assert result.returncode == 2, (command, result.stderr)
+        assert "not a portal project" in result.stderr and "mkdocs.yml" in result.stderr
+
+
+@pytest.mark.slow
+def test_build_summary_says_whether_media_was_encoded_or_cached(tmp_path: Path) -> None:
+    root = portal(tmp_path, {"good": GOOD.replace("poster: 12.5\n", "").replace(
+        '  - {start: "1:05", title: 所要時間を測る}\n', "")})
+    wide = {"COLUMNS": "200"}
+    first = run_cli("build", str(root), env=wide)
+    assert first.returncode == 0, first.stderr
+    header = next(line for line in first.stderr.splitlines() if "clip" in line and "┃" in line)
+    assert [cell.strip() for cell in header.strip("┃ ").split("┃")][:3] == [
+        "clip", "media", "encode time (s)"]
+    row = next(line for line in first.stderr.splitlines() if line.startswith("│ good "))
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert cells[1] == "encoded" and float(cells[2]) > 0
+    again = run_cli("build", str(root), env=wide)
+    row = next(line for line in again.stderr.splitlines() if line.startswith("│ good "))
+    assert [cell.strip() for cell in row.strip("│ ").split("│")][1:3] == ["cached", "-"]
 
 
 def test_check_names_every_broken_file_with_lines(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from clipportal.cli import main
-from clipportal.tool import ffmpeg_exe
+from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
 pytestmark = pytest.mark.slow
 TOPICS = ("goal-setting", "flow-mapping", "tool-selection")

@@ -12,8 +12,8 @@ from conftest import run_cli
 from test_catalog import GOOD
 from test_cli import portal
 
-from clipportal.cache import MediaCache, file_sha256
-from clipportal.media import EncodeSettings, MediaJob, run_job
+from clipportal.media.cache import MediaCache, file_sha256
+from clipportal.media.jobs import EncodeSettings, MediaJob, run_job
 from clipportal.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -66,7 +66,7 @@ def test_site_dir_outside_the_project_is_refused(tmp_path: Path) -> None:
 
 def _counting_ffmpeg(folder: Path) -> tuple[Path, Path]:
     """A wrapper around the real ffmpeg that records each start, to count processes."""
-    from clipportal.tool import ffmpeg_exe
+    from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
     log = folder / "ffmpeg-calls.log"
     wrapper = folder / "ffmpeg-counting"

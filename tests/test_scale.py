@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from clipportal.catalog import load_catalog
-from clipportal.fingerprint import site_fingerprint
-from clipportal.pages import PagePaths, generated_pages
+from clipportal.catalog.clips import load_catalog
+from clipportal.media.ffmpeg_runner import ffmpeg_exe
 from clipportal.pipeline import prepare
 from clipportal.settings import load_settings
-from clipportal.tool import ffmpeg_exe
+from clipportal.site.fingerprint import site_fingerprint
+from clipportal.site.pages import PagePaths, generated_pages
 
 GROWTH = 4
 """400 clips are 4× 100 clips: linear work may grow 4× (plus a constant)."""
@@ -141,14 +141,15 @@ def test_build_steps_grow_linearly(tmp_path: Path, source: Path,
 
 
 def _prepared(count: int, encoded: set[int]) -> Any:
-    from clipportal.catalog import Clip
+    from test_pages import manifest
+
+    from clipportal.catalog.clips import Clip
     from clipportal.pipeline import Prepared, PreparedClip
 
     def item(i: int) -> PreparedClip:
         clip = Clip(f"clip-{i:04d}", f"動画 {i}", "flow-mapping", "", None, (), (), None, (),
                     Path("videos/x.mp4"), "videos/x.mp4", f"videos/clip-{i:04d}.yml")
-        media = {"from_cache": i not in encoded, "duration": 2.0,
-                 "renditions": [{"name": "360p", "bytes": 1_000_000}]}
+        media = manifest(clip.slug).with_key("0123456789abcdef", i not in encoded)
         return PreparedClip(clip, media, "media/x", Path("."), (), ())
 
     return Prepared(tuple(item(i) for i in range(count)), (), len(encoded),
@@ -164,7 +165,7 @@ def test_long_summaries_list_encoded_clips_and_count_the_rest(
         tmp_path: Path, count: int, encoded: set[int], rows: int, counted: str | None) -> None:
     from rich.console import Console
 
-    from clipportal.progress import ConsoleReporter, print_summary
+    from clipportal.commands.progress import ConsoleReporter, print_summary
 
     console = Console(record=True, width=200)
     print_summary(_prepared(count, encoded), ConsoleReporter(console), 1.0,
@@ -180,7 +181,7 @@ def test_a_topic_of_250_clips_lists_12_and_keeps_the_rest_behind_more() -> None:
     posters only (every card still has width, height, sizes and loading=lazy)."""
     from test_pages import clip, manifest, prepared
 
-    from clipportal.pages import render_topic_page
+    from clipportal.site.pages import render_topic_page
 
     items = [prepared(clip(f"c-{i:03d}", f"動画 {i}", "flow-mapping"), manifest(f"c-{i:03d}"))
              for i in range(250)]

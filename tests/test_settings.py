@@ -63,3 +63,40 @@ def test_the_plugin_and_the_cli_agree_on_the_site_folder(tmp_path: Path) -> None
         (root / "mkdocs.yml").write_text(f"site_name: x\nsite_dir: {given}\n", encoding="utf-8")
         assert read_site_dir(root) == root / expected
         assert effective_site_dir(root, Path(given)) == root / expected
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("site_name: x\nplugins:\n  - clipportal：\n      topics: {}\n", 3, "full-width colon"),
+    ("site_name： x\nplugins:\n  - clipportal\n", 1, "full-width colon"),
+    ("site_name: x\nplugins: [clipportal\n", 2, "never closed"),
+    ("site_name: x\n\ttheme: material\n", 2, "tab"),
+])
+def test_a_broken_mkdocs_yml_is_named_in_plain_words_with_its_line(
+        tmp_path: Path, text: str, line: int, words: str) -> None:
+    (tmp_path / "mkdocs.yml").write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogError) as info:
+        load_settings(tmp_path)
+    (problem,) = info.value.problems
+    assert (problem.path, problem.line) == ("mkdocs.yml", line) and words in problem.format()
+    assert "Error" not in problem.format() and "<" not in problem.format()
+
+
+def test_a_mkdocs_yml_that_is_not_utf8_says_so(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_bytes("site_name: テスト\n".encode("cp932"))
+    with pytest.raises(CatalogError) as info:
+        load_settings(tmp_path)
+    (problem,) = info.value.problems
+    assert problem.message == "the site configuration is not UTF-8 text" and problem.line == 1
+
+
+def test_two_topics_with_one_name_are_refused() -> None:
+    """Clip files may name their topic in Japanese, so each name must lead to one topic."""
+    with pytest.raises(CatalogError, match="two clipportal topics are named '職員の声'"):
+        settings_from_mapping({"topics": {"a": "職員の声", "b": "職員の声 "}})
+
+
+def test_clipportal_options_that_are_not_a_mapping_are_explained(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_text("plugins:\n  - clipportal:\n      topics：\n",
+                                         encoding="utf-8")
+    with pytest.raises(CatalogError, match="not written as `name: value` lines"):
+        load_settings(tmp_path)

@@ -5,50 +5,90 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from clipportal import __version__
+from clipportal.commands.report import in_github_actions, print_problems
 from clipportal.errors import ClipportalError, Problem
-from clipportal.report import print_problems
 
 if TYPE_CHECKING:
+    from clipportal.commands.new import NewClip
+    from clipportal.commands.progress import ConsoleReporter
     from clipportal.pipeline import Prepared
     from clipportal.settings import Settings
+
+    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
+PROJECT_HELP = "the portal project: the folder with mkdocs.yml (default: the current folder)"
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clipportal", description=(
         "Turn a folder of short clips into a searchable static video portal."))
     parser.add_argument("--version", action="version", version=f"clipportal {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="what to do (see `clipportal COMMAND --help`)")
+    commands = (_build_command(sub), _check_command(sub), _serve_command(sub),
+                _new_command(sub))
+    for command in commands:
+        command.add_argument("--verbose", "-v", action="store_true",
+                             help="also print debug messages, such as ffmpeg command lines")
+    return parser
+
+
+def _build_command(sub: Subcommands) -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="encode clips and build the site into DIR/build/site")
-    build.add_argument("dir", nargs="?", default=".", type=Path)
+    build.add_argument("dir", metavar="DIR", nargs="?", default=".", type=Path, help=PROJECT_HELP)
     build.add_argument("--jobs", "-j", type=_positive_int, default=None,
                        help="clips encoded at once (default: by CPU count)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    return build
+
+
+def _check_command(sub: Subcommands) -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate clips, files and captions without encoding")
-    check.add_argument("dir", nargs="?", default=".", type=Path)
+    check.add_argument("dir", metavar="DIR", nargs="?", default=".", type=Path, help=PROJECT_HELP)
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    serve = sub.add_parser("serve", help="live preview while editing clips and captions")
-    serve.add_argument("dir", nargs="?", default=".", type=Path)
-    serve.add_argument("--addr", default="127.0.0.1:8000", help="address to serve on")
-    new = sub.add_parser("new", help="write videos/<slug>.yml for a clip")
-    new.add_argument("video", type=Path)
-    new.add_argument("--topic", required=True)
-    new.add_argument("--title", required=True)
-    new.add_argument("--slug", help="ASCII name for the clip (default: from the file name)")
-    new.add_argument("--dir", default=".", type=Path, help="the portal project (default .)")
-    for command in (build, check, serve, new):
-        command.add_argument("--verbose", "-v", action="store_true")
-    return parser
+    return check
+
+
+def _serve_command(sub: Subcommands) -> argparse.ArgumentParser:
+    serve = sub.add_parser("serve", help="preview the site in a browser, rebuilding it when "
+                           "clips, captions or pages change")
+    serve.add_argument("dir", metavar="DIR", nargs="?", default=".", type=Path,
+                       help="the portal project (default: the current folder), or a built "
+                       "site such as build/site or the site-preview download")
+    serve.add_argument("--addr", metavar="HOST:PORT", default="127.0.0.1:8000",
+                       help="address to serve on (default: 127.0.0.1:8000)")
+    return serve
+
+
+def _new_command(sub: Subcommands) -> argparse.ArgumentParser:
+    new = sub.add_parser("new", help="add a clip: copy its video into videos/ and write "
+                         "videos/<slug>.yml")
+    new.add_argument("video", metavar="VIDEO", type=Path,
+                     help="the video file (copied into videos/ when it is elsewhere)")
+    new.add_argument("--topic", required=True,
+                     help="the topic id from mkdocs.yml, e.g. flow-mapping")
+    new.add_argument("--title", required=True,
+                     help='the title shown on the site, in quotes: --title "業務フローを書き出す"')
+    new.add_argument("--slug", help="the clip's name in file names and its page address: "
+                     "lower-case ASCII letters, digits and '-' (default: from the file name, "
+                     "or from the topic and title)")
+    new.add_argument("--dir", metavar="DIR", default=".", type=Path, help=PROJECT_HELP)
+    return new
 
 
 def _positive_int(text: str) -> int:
@@ -72,13 +112,13 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s")
-    if args.command != "new" and not args.dir.is_dir():
-        print(f"clipportal: '{args.dir}' is not a folder", file=sys.stderr)
+    _configure_logging(args.verbose)
+    usage_error = _usage_error(args)
+    if usage_error:
+        print(f"clipportal: {usage_error}", file=sys.stderr)
         return EXIT_USAGE
     try:
         return int(_dispatch(args))
@@ -91,6 +131,54 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("clipportal: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # output piped into `head` or a pager that quit: stop quietly (as Python's docs advise,
+        # point stdout at devnull so the flush at exit does not fail again)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERRORS
+
+
+_PROBLEM_LINE = re.compile(r"^\S.*?: (warning|error): ")
+
+
+class _PlainFormatter(logging.Formatter):
+    """Log lines as editors read them: a problem (`path:line: warning: …`) as it is, without
+    a level or logger prefix in front; other warnings with a lower-case level."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage().removeprefix("clipportal: ")
+        if record.exc_info:  # a bug, not an editor's mistake: the traceback helps report it
+            message += "\n" + self.formatException(record.exc_info)
+        if record.levelno < logging.WARNING or _PROBLEM_LINE.search(message):
+            return message
+        return f"{record.levelname.lower()}: {message}"
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_PlainFormatter())
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        handlers=[handler])
+
+
+def _usage_error(args: argparse.Namespace) -> str | None:
+    """A folder that is not a portal project: without this, `check` in the wrong folder
+    would say OK."""
+    if args.command == "new":
+        return None
+    if not args.dir.is_dir():
+        return f"'{args.dir}' is not a folder"
+    if (args.dir / "mkdocs.yml").is_file() or (args.command == "serve" and _is_site(args.dir)):
+        return None
+    return (f"'{args.dir}' is not a portal project: it has no mkdocs.yml (hint: run the command "
+            f"in the portal project's folder, or give that folder: clipportal {args.command} "
+            "path/to/portal)")
+
+
+def _is_site(folder: Path) -> bool:
+    from clipportal.site.mkdocs_build import is_built_site
+
+    return is_built_site(folder)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -99,14 +187,82 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check(args.dir.resolve(), args.strict)
     if args.command == "serve":
-        from clipportal.site import serve_site
+        return _serve(args.dir.resolve(), args.addr)
+    from clipportal.commands.new import write_new_clip
 
-        serve_site(args.dir.resolve(), args.addr)
-        return EXIT_OK
-    from clipportal.newclip import write_new_clip
+    made = write_new_clip(args.dir.resolve(), args.video, args.topic, args.title, args.slug)
+    _tell_new_clip(args.dir.resolve(), made)
+    return EXIT_OK
 
-    path = write_new_clip(args.dir.resolve(), args.video, args.topic, args.title, args.slug)
-    print(f"wrote {path}")
+
+def _tell_new_clip(root: Path, made: NewClip) -> None:
+    """What `new` wrote, the name it chose and how to change it, and what to do next."""
+    print(f"wrote {_shown(root, made.clip_file)}  (the clip file: title, topic, description)")
+    if made.copied_bytes is not None:
+        print(f"copied the video to {_shown(root, made.video)}  ({_size(made.copied_bytes)})")
+    if made.schema_copy:
+        print(f"wrote {_shown(root, made.schema_copy)}  (lets code editors such as VS Code check "
+              "clip files; keep it)")
+    if made.generated:
+        written = [made.clip_file, *([made.video] if made.copied_bytes is not None else [])]
+        files = " and ".join(_shown(root, w) for w in written)
+        print(f"The clip's name (slug) is {made.slug}: its page will be clips/{made.slug}/. "
+              f"To choose the name yourself, delete {files} and run the same command with "
+              "--slug NAME (lower-case letters, digits and '-').")
+    print(f"Next: write the description in {_shown(root, made.clip_file)}, add the captions "
+          f"as {_shown(root, made.captions)}, then run `clipportal check`.")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{count / 1e3:.0f} kB"
+
+
+def _shown(root: Path, relative: str) -> str:
+    """A path the way to type it from the current folder."""
+    path = root / relative
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+class _ServeMessages:
+    """Implements site.ServeListener on the terminal."""
+
+    def ready(self, url: str, live: bool) -> None:
+        what = ("rebuilds when videos/, captions/, docs/ or mkdocs.yml change" if live
+                else "the built site as it is")
+        print(f"Preview: {url}  ({what}; Ctrl-C to stop)", flush=True)
+
+    def building(self, again: bool) -> None:
+        print("a file changed: rebuilding the preview…" if again else
+              "building the preview site…", file=sys.stderr, flush=True)
+
+    def rebuilt(self, seconds: float) -> None:
+        print(f"preview rebuilt ({seconds:.1f} s); open pages reload by themselves",
+              file=sys.stderr, flush=True)
+
+
+def _serve(root: Path, address: str) -> int:
+    from clipportal.commands.progress import ConsoleReporter
+    from clipportal.media.cache import build_lock
+    from clipportal.site.mkdocs_build import is_built_site, serve_folder, serve_site
+
+    if is_built_site(root):
+        return _until_stopped(lambda: serve_folder(root, address, _ServeMessages()))
+
+    def prepared() -> Prepared:
+        with build_lock(root / "build"):
+            ready = _prepare(root, None, ConsoleReporter())[1]
+        print_problems(ready.warnings)
+        return ready
+
+    return _until_stopped(lambda: serve_site(root, address, _ServeMessages(), prepared))
+
+
+def _until_stopped(run: Callable[[], None]) -> int:
+    """Ctrl-C is how a preview ends, not an interruption of work."""
+    try:
+        run()
+    except KeyboardInterrupt:
+        print("clipportal serve: stopped", file=sys.stderr)
     return EXIT_OK
 
 
@@ -115,30 +271,28 @@ def _fail_on(problems: list[Problem], strict: bool) -> bool:
 
 
 def _check(root: Path, strict: bool) -> int:
-    from clipportal.check import check_project
+    from clipportal.commands.check import check_project
 
     started = time.monotonic()
     problems = check_project(root)
     print_problems(problems)
     if _fail_on(problems, strict):
         return EXIT_ERRORS
-    print(f"clipportal check: OK ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+    warned = f" with {len(problems)} warning(s) to look at" if problems else ""
+    nxt = "" if in_github_actions() else " Next: `clipportal serve` to see the site in a browser."
+    print(f"clipportal check: OK{warned} ({time.monotonic() - started:.1f} s).{nxt}",
+          file=sys.stderr)
     return EXIT_OK
 
 
 def _build(root: Path, jobs: int | None, strict: bool) -> int:
-    from clipportal.cache import build_lock
-    from clipportal.catalog import load_catalog
-    from clipportal.pipeline import prepare
-    from clipportal.progress import ConsoleReporter, print_summary
-    from clipportal.settings import load_settings
+    from clipportal.commands.progress import ConsoleReporter, print_summary
+    from clipportal.media.cache import build_lock
 
     started = time.monotonic()
     with build_lock(root / "build"):
-        settings = load_settings(root)
-        catalog = load_catalog(root, settings)
         reporter = ConsoleReporter()
-        prepared = prepare(root, settings, catalog, jobs, reporter)
+        settings, prepared = _prepare(root, jobs, reporter)
         print_problems(prepared.warnings)
         if strict and prepared.warnings:
             return EXIT_ERRORS
@@ -147,11 +301,23 @@ def _build(root: Path, jobs: int | None, strict: bool) -> int:
     return EXIT_OK
 
 
+def _prepare(root: Path, jobs: int | None,
+             reporter: ConsoleReporter) -> tuple[Settings, Prepared]:
+    """Validate the catalog and encode (or take from the cache) every clip, with progress."""
+    from clipportal.catalog.clips import load_catalog
+    from clipportal.pipeline import prepare
+    from clipportal.settings import load_settings
+
+    settings = load_settings(root)
+    catalog = load_catalog(root, settings)
+    return settings, prepare(root, settings, catalog, jobs, reporter)
+
+
 def _site_step(root: Path, prepared: Prepared, settings: Settings, strict: bool) -> Path:
     """Run MkDocs and Pagefind unless the site already matches every input."""
-    from clipportal.fingerprint import is_up_to_date, mark_built, site_fingerprint
     from clipportal.settings import read_site_dir
-    from clipportal.site import build_site
+    from clipportal.site.fingerprint import is_up_to_date, mark_built, site_fingerprint
+    from clipportal.site.mkdocs_build import build_site
 
     fingerprint = site_fingerprint(root, prepared, settings)
     target = read_site_dir(root)

@@ -4,52 +4,31 @@ collected and raised together at the end."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from clipportal.cache import MediaCache
-from clipportal.captionmemo import MEMO_FILE, CaptionMemo
-from clipportal.captions import (
-    CaptionTrack,
-    Cue,
-    chapters_webvtt,
-    check_track,
-    language_label,
-    read_captions,
-    write_webvtt,
-)
-from clipportal.catalog import CaptionSource, Catalog, Clip, missing_site_captions
+from clipportal.captions.memo import MEMO_FILE, CaptionMemo
+from clipportal.captions.parse import Cue
+from clipportal.captions.tracks import TrackFile, caption_tracks, chapter_tracks, storyboard_track
+from clipportal.catalog.clips import Catalog, Clip
 from clipportal.errors import ClipportalError, Problem
-from clipportal.media import EncodeSettings, Limits, MediaJob, run_job
+from clipportal.media.cache import MediaCache
+from clipportal.media.jobs import EncodeSettings, Limits, MediaJob, run_job
+from clipportal.media.manifest import Manifest
 from clipportal.settings import Settings
 
 log = logging.getLogger(__name__)
-CJK_LANGUAGES = {"ja", "zh", "ko"}
-
-
-@dataclass(frozen=True)
-class TrackFile:
-    kind: str
-    """captions, chapters or metadata (storyboard thumbnails)."""
-    lang: str
-    label: str
-    path: str
-    """Site-relative path."""
-    content: str
-    default: bool = False
 
 
 @dataclass(frozen=True)
 class PreparedClip:
     clip: Clip
-    media: dict[str, Any]
-    """The cache manifest (renditions, posters, storyboard, duration)."""
+    media: Manifest
     media_dir: str
     """Site-relative folder the media files are published in."""
     cache_dir: Path
@@ -58,7 +37,7 @@ class PreparedClip:
 
     @property
     def duration(self) -> float:
-        return float(self.media["duration"])
+        return self.media.duration
 
 
 @dataclass(frozen=True)
@@ -73,7 +52,7 @@ class Reporter(Protocol):
     def start(self, total: int) -> None: ...
     def clip_started(self, slug: str, duration: float | None) -> None: ...
     def clip_progress(self, slug: str, seconds: float) -> None: ...
-    def clip_done(self, slug: str, manifest: dict[str, Any] | None) -> None: ...
+    def clip_done(self, slug: str, manifest: Manifest | None) -> None: ...
     def finish(self) -> None: ...
 
 
@@ -89,8 +68,8 @@ class LogReporter:
     def clip_progress(self, slug: str, seconds: float) -> None:
         pass
 
-    def clip_done(self, slug: str, manifest: dict[str, Any] | None) -> None:
-        if manifest is not None and not manifest.get("from_cache"):
+    def clip_done(self, slug: str, manifest: Manifest | None) -> None:
+        if manifest is not None and not manifest.from_cache:
             log.info("clipportal: encoded %s", slug)
 
     def finish(self) -> None:
@@ -130,7 +109,7 @@ def _media_jobs(root: Path, settings: Settings, clips: Sequence[Clip],
             for c in clips]
 
 
-Outcome = dict[str, Any] | ClipportalError
+Outcome = Manifest | ClipportalError
 
 
 def _run_all(media_jobs: list[MediaJob], root: Path, cache: MediaCache, jobs: int | None,
@@ -147,7 +126,7 @@ def _run_all(media_jobs: list[MediaJob], root: Path, cache: MediaCache, jobs: in
 
 
 def _run_one(job: MediaJob, root: Path, cache: MediaCache,
-             reporter: Reporter) -> dict[str, Any]:
+             reporter: Reporter) -> Manifest:
     def progress(seconds: float) -> None:
         reporter.clip_progress(job.slug, seconds)
 
@@ -157,7 +136,7 @@ def _run_one(job: MediaJob, root: Path, cache: MediaCache,
     return run_job(job, root, cache, progress, started)
 
 
-def _outcome(future: Future[dict[str, Any]], reporter: Reporter, slug: str) -> Outcome:
+def _outcome(future: Future[Manifest], reporter: Reporter, slug: str) -> Outcome:
     try:
         manifest = future.result()
     except ClipportalError as exc:
@@ -182,24 +161,24 @@ def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ClipportalError(problems)
-    encoded = sum(1 for r in results.values() if isinstance(r, dict) and not r["from_cache"])
+    encoded = sum(1 for r in results.values() if isinstance(r, Manifest) and not r.from_cache)
     return Prepared(tuple(prepared), tuple(problems), encoded, len(results) - encoded)
 
 
-def _prepare_clip(clip: Clip, manifest: dict[str, Any], settings: Settings, cache: MediaCache,
+def _prepare_clip(clip: Clip, manifest: Manifest, settings: Settings, cache: MediaCache,
                   problems: list[Problem], memo: CaptionMemo | None = None
                   ) -> PreparedClip | None:
-    for note in manifest.get("warnings", []):
-        problems.append(_media_warning(clip, str(note)))
-    key = str(manifest["key"])
-    media_dir = f"media/{clip.slug}/{key[:10]}"
-    duration = float(manifest["duration"])
-    tracks, transcript = _caption_tracks(clip, duration, settings, media_dir, problems, memo)
-    if tracks is None:
+    problems += [_media_warning(clip, note) for note in manifest.warnings]
+    media_dir = f"media/{clip.slug}/{manifest.key[:10]}"
+    captions = caption_tracks(clip, manifest.duration, settings, media_dir, memo)
+    problems += captions.problems
+    if captions.failed:
         return None
-    tracks += _chapter_tracks(clip, duration, media_dir, problems)
-    tracks.append(_storyboard_track(manifest, media_dir, memo))
-    return PreparedClip(clip, manifest, media_dir, cache.entry(key), tuple(tracks), transcript)
+    chapters, chapter_problems = chapter_tracks(clip, manifest.duration, media_dir)
+    problems += chapter_problems
+    tracks = (*captions.tracks, *chapters, storyboard_track(manifest, media_dir, memo))
+    return PreparedClip(clip, manifest, media_dir, cache.entry(manifest.key), tracks,
+                        captions.transcript)
 
 
 def _media_warning(clip: Clip, note: str) -> Problem:
@@ -208,110 +187,3 @@ def _media_warning(clip: Clip, note: str) -> Problem:
         return Problem(clip.meta_source, note, "set poster: to a time inside the clip",
                        clip.poster_line or None, "warning")
     return Problem(clip.video_source, note, severity="warning")
-
-
-def _caption_tracks(clip: Clip, duration: float, settings: Settings, media_dir: str,
-                    problems: list[Problem], memo: CaptionMemo | None = None
-                    ) -> tuple[list[TrackFile] | None, tuple[Cue, ...]]:
-    tracks: list[TrackFile] = []
-    transcript: tuple[Cue, ...] = ()
-    failed = False
-    for source in clip.captions:
-        try:
-            track, found, content = _checked_track(source, clip.slug, duration, settings, memo)
-        except ClipportalError as exc:
-            problems.extend(exc.problems)
-            failed = True
-            continue
-        problems.extend(found)
-        is_site = source.lang == settings.language
-        transcript = track.cues if is_site else transcript
-        tracks.append(_caption_file(track, content, media_dir, is_site))
-    missing = missing_site_captions(clip, settings.language)
-    problems.extend([missing] if missing else [])
-    return (None if failed else tracks), transcript
-
-
-def _checked_track(source: CaptionSource, slug: str, duration: float, settings: Settings,
-                   memo: CaptionMemo | None) -> tuple[CaptionTrack, list[Problem], str]:
-    """A caption file read, cleaned and checked against the clip, with its WebVTT text (from
-    the memo when the file and everything else it depends on are unchanged)."""
-    limit = reading_speed_limit(source.lang, settings)
-
-    def read() -> tuple[CaptionTrack, list[Problem], str]:
-        track, warnings = read_captions(source.path, source.source, slug, source.lang)
-        track, more = check_track(track, duration, limit)
-        return track, warnings + more, write_webvtt(track.cues)
-
-    try:
-        data = source.path.read_bytes() if memo is not None else b""
-    except OSError:
-        return read()  # reports the reason as read_captions words it
-    if memo is None:
-        return read()
-    return memo.track(data, (slug, source.lang, source.source, duration, limit), read)
-
-
-def _caption_file(track: CaptionTrack, content: str, media_dir: str,
-                  default: bool) -> TrackFile:
-    return TrackFile("captions", track.lang, language_label(track.lang),
-                     _content_path(media_dir, track.lang, content), content, default)
-
-
-def _content_path(media_dir: str, stem: str, content: str) -> str:
-    """Track files live beside the media but are named by their own content, so a corrected
-    caption file gets a new URL even when the video (and its folder) is unchanged."""
-    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:8]
-    return f"{media_dir.rsplit('/', 1)[0]}/{stem}.{digest}.vtt"
-
-
-def reading_speed_limit(lang: str, settings: Settings) -> float:
-    """The configured limit is for Japanese-style scripts, where a character carries more; other
-    languages are read at about 20 characters per second (common subtitling guidance)."""
-    return settings.max_cps if lang.split("-")[0] in CJK_LANGUAGES else 20.0
-
-
-def _chapter_tracks(clip: Clip, duration: float, media_dir: str,
-                    problems: list[Problem]) -> list[TrackFile]:
-    inside = [c for c in clip.chapters if c.start < duration]
-    if len(inside) < len(clip.chapters):
-        problems.append(Problem(clip.meta_source, "a chapter starts after the end of the clip "
-                                f"({duration:.1f} s); it is left out",
-                                "check the chapter times", 1, "warning"))
-    if not inside:
-        return []
-    ends = [c.start for c in inside[1:]] + [duration]
-    triples = [(c.start, end, c.title) for c, end in zip(inside, ends, strict=True)]
-    content = chapters_webvtt(triples)
-    return [TrackFile("chapters", "ja", "チャプター",
-                      _content_path(media_dir, "chapters", content), content)]
-
-
-def _storyboard_track(manifest: dict[str, Any], media_dir: str,
-                      memo: CaptionMemo | None = None) -> TrackFile:
-    def make() -> str:
-        return _storyboard_vtt(manifest)
-
-    parts = ("storyboard", manifest["key"], manifest["storyboard"], manifest["duration"])
-    content = memo.text(parts, make) if memo is not None else make()
-    return TrackFile("metadata", "", "storyboard", f"{media_dir}/storyboard.vtt", content)
-
-
-def _storyboard_vtt(manifest: dict[str, Any]) -> str:
-    board = manifest["storyboard"]
-    lines = ["WEBVTT", ""]
-    for i in range(int(board["tiles"])):
-        start = i * float(board["interval"])
-        end = min(float(manifest["duration"]), start + float(board["interval"]))
-        x = (i % int(board["columns"])) * int(board["width"])
-        y = (i // int(board["columns"])) * int(board["height"])
-        lines += [f"{_vtt_time(start)} --> {_vtt_time(max(end, start + 0.001))}",
-                  f"{board['file']}#xywh={x},{y},{board['width']},{board['height']}", ""]
-    return "\n".join(lines)
-
-
-def _vtt_time(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"

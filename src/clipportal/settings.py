@@ -8,6 +8,7 @@ through `settings_from_mapping`, so there is one source of truth for defaults an
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,10 @@ from typing import Any
 
 import yaml
 
+from clipportal.catalog.yamltext import explain_error
 from clipportal.errors import CatalogError, Problem
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TOPICS: dict[str, str] = {
     "goal-setting": "目標設定",
@@ -107,15 +111,34 @@ _TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", _construct_un
 
 
 def _read_config(config_file: Path) -> dict[str, Any]:
-    """mkdocs.yml as a mapping ({} when it is not one); CatalogError when unreadable."""
+    """mkdocs.yml as a mapping ({} when it is not one); CatalogError, in plain words with the
+    line, when unreadable (the parser's own text only with --verbose)."""
+    text = _config_text(config_file)
     try:
-        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CatalogError(
-            Problem(config_file.name, f"cannot read the site configuration: {exc}",
-                    "fix the YAML syntax of mkdocs.yml")
-        ) from exc
+        data = yaml.load(text, Loader=_TolerantLoader)
+    except yaml.YAMLError as exc:
+        log.debug("%s: %s", config_file.name, exc)
+        found = explain_error(text, exc)
+        raise CatalogError(Problem(config_file.name, f"the site configuration cannot be read: "
+                                   f"{found.message}", found.hint, found.line)) from None
     return data if isinstance(data, dict) else {}
+
+
+def _config_text(config_file: Path) -> str:
+    name = config_file.name
+    try:
+        raw = config_file.read_bytes()
+    except OSError as exc:
+        log.debug("reading %s failed", name, exc_info=True)
+        raise CatalogError(Problem(name, f"cannot read the site configuration "
+                                   f"({exc.strerror or 'no access'})",
+                                   "check that mkdocs.yml is a readable file")) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(Problem(name, "the site configuration is not UTF-8 text",
+                                   "save mkdocs.yml as UTF-8",
+                                   raw[: exc.start].count(b"\n") + 1)) from None
 
 
 def read_plugin_mapping(config_file: Path) -> dict[str, Any]:
@@ -150,8 +173,17 @@ def _find_plugin(plugins: Any) -> dict[str, Any]:
     )
     for name, options in entries:
         if name == "clipportal":
-            return dict(options or {})
+            return _plugin_options(options)
     return {}
+
+
+def _plugin_options(options: Any) -> dict[str, Any]:
+    if options is not None and not isinstance(options, dict):  # e.g. `topics：` (full width)
+        raise CatalogError(Problem("mkdocs.yml", "the clipportal options are not written as "
+                                   "`name: value` lines", "indent each option under "
+                                   "`- clipportal:` and end its name with a half-width colon "
+                                   "and a space, e.g. `topics:`"))
+    return dict(options or {})
 
 
 def _site_language(data: Mapping[str, Any]) -> str:
@@ -194,6 +226,11 @@ def _read_topics(options: Mapping[str, Any], values: dict[str, Any],
         problems.append(Problem(source, "clipportal 'topics' must map topic ids to names",
                                 "write e.g. `flow-mapping: 業務フローの可視化` under topics:"))
         return
+    names = [v.strip() for v in topics.values()]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(Problem(source, f"two clipportal topics are named '{name}'",
+                                "give each topic its own name (clip files may use the name "
+                                "in place of the id)"))
     values["topics"] = {k: v.strip() for k, v in topics.items()}
 
 

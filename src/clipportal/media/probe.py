@@ -29,6 +29,8 @@ IMAGE_CODECS = {"png", "bmp", "tiff", "webp", "gif", "jpegls", "qoi"}
 # Silence measures about -70 LUFS (the absolute gate); nothing to normalise.
 SILENCE_LUFS = -69.0
 REEXPORT = "export the clip again from the camera, phone or editing program as MP4 (H.264/AAC)"
+UNREADABLE = ("cannot be read as a video: the file is damaged, incomplete, or not a video "
+              "that ffmpeg can read")
 INCOMPLETE = ("the file is incomplete; copy or export it again and check that the copy "
               "or upload finished")
 
@@ -102,29 +104,21 @@ def probe(path: Path, source: str) -> MediaFacts:
             return facts
     except MediaError:
         raise
-    except Exception as exc:  # PyAV raises many types on hostile input
+    except Exception:  # PyAV raises many types on hostile input; the detail is for --verbose
         log.debug("probing %s failed", source, exc_info=True)
-        raise MediaError(Problem(source, f"cannot be read as a video ({_reason(exc)}); it "
-                                 "may be damaged, incomplete, or not a video file",
-                                 REEXPORT)) from None
+        raise MediaError(Problem(source, UNREADABLE, REEXPORT)) from None
 
 
 def _file_size(path: Path, source: str) -> int:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise MediaError(Problem(source, f"cannot read the file ({exc.strerror})",
+        log.debug("reading %s failed", source, exc_info=True)
+        raise MediaError(Problem(source, f"cannot read the file ({exc.strerror or 'no access'})",
                                  "check that the file exists and is readable")) from None
     if size == 0:
         raise MediaError(Problem(source, "the file is empty (0 bytes)", INCOMPLETE))
     return size
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).split(": '")[0]
-    if "]" in text:  # "[Errno 1094995529] Invalid data found…" → the words only
-        text = text.split("]", 1)[1]
-    return text.strip()[:200] or type(exc).__name__
 
 
 def _facts(container: Any, size: int) -> MediaFacts:
@@ -250,6 +244,8 @@ def _check_complete(container: Any, size: int, source: str, duration: float) -> 
         raise MediaError(Problem(source, "the file contains no video or sound streams",
                                  REEXPORT))
     present = _indexed_seconds_present(container, size)
+    if present is None:
+        present = _tail_seconds_present(container, duration)
     if present is not None and math.isfinite(duration) and present < duration - 0.5:
         raise MediaError(Problem(source, f"the file is cut short: only {present:.1f} s of its "
                                  f"{duration:.1f} s are in it", INCOMPLETE))
@@ -272,6 +268,28 @@ def _indexed_seconds_present(container: Any, size: int) -> float | None:
     return best
 
 
+def _tail_seconds_present(container: Any, duration: float) -> float | None:
+    """For Matroska/WebM, whose header states the duration before the media (so an
+    interrupted copy still claims all of it) and whose index is at the end: how far the
+    packets near the stated end actually go. None when that cannot be told."""
+    if not str(container.format.name).startswith("matroska") or not math.isfinite(duration):
+        return None
+    try:
+        container.seek(int(max(0.0, duration - 1.5) * av.time_base), backward=True)
+        ends = [_packet_end(packet) for packet in container.demux()]
+    except (av.error.FFmpegError, ValueError):
+        return None
+    known = [end for end in ends if end is not None]
+    return max(known) if known else None
+
+
+def _packet_end(packet: Any) -> float | None:
+    if packet.pts is None or packet.time_base is None:
+        return None
+    start = packet.stream.start_time or 0
+    return float((packet.pts + (packet.duration or 0) - start) * packet.time_base)
+
+
 def measure_loudness(path: Path, source: str, audio_index: int) -> Loudness | None:
     """EBU R128 loudness of audio stream `audio_index` as the renditions will carry it
     (48 kHz stereo), measured in-process with libavfilter's ebur128; None for silence."""
@@ -282,9 +300,10 @@ def measure_loudness(path: Path, source: str, audio_index: int) -> Loudness | No
                 if other.index != stream.index:  # skip reading video data we do not need
                     other.discard = av.stream.Discard.all
             metadata = _ebur128(container, stream)
-    except Exception as exc:  # PyAV raises many types on hostile input
+    except Exception:  # PyAV raises many types on hostile input; the detail is for --verbose
         log.debug("measuring loudness of %s failed", source, exc_info=True)
-        raise MediaError(Problem(source, f"the sound cannot be decoded ({_reason(exc)})",
+        raise MediaError(Problem(source, "the sound cannot be decoded: the file is damaged "
+                                 "or its sound is in a format ffmpeg cannot read",
                                  REEXPORT)) from None
     return _loudness(metadata)
 

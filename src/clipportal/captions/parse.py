@@ -1,12 +1,13 @@
 """Caption tracks: read every SRT, WebVTT or SBV file editors bring; write strict WebVTT.
 
-Reading is lenient (missing index lines, unpadded timestamps, `,` or `.` before the
-milliseconds, CR/CRLF line ends, `<font>` and `{\\an8}` tags, WebVTT headers and NOTE/STYLE
-blocks) because caption files come from many tools. Writing is strict, because a browser
-silently drops a whole track that its parser rejects.
+Reading is lenient with what tools write (missing index lines, unpadded timestamps, CR/CRLF
+line ends, `<font>` and `{\\an8}` tags, WebVTT headers and NOTE/STYLE blocks) and repairs,
+with a warning naming the line, what editors mistype where the meaning is clear (see
+`caption_timing`). Writing is strict, because a browser silently drops a whole track that
+its parser rejects.
 
-Errors (`CaptionError`) only for files that cannot be shown correctly: undecodable,
-unreadable timings, or no cues at all. Everything else is a warning with a line number.
+The rule: every non-empty line ends up in a cue, or in an error (`CaptionError`) that names
+its line and says how to fix it. A caption must never vanish behind a warning.
 """
 
 from __future__ import annotations
@@ -15,12 +16,26 @@ import html
 import logging
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from clipportal.encoding import UnknownEncodingError, decode_text
-from clipportal.errors import CaptionError, Problem
+from clipportal.captions.charsets import UnknownEncodingError, decode_text
+from clipportal.captions.timing import (
+    BadTiming,
+    Timing,
+    example,
+    half_width,
+    is_fullwidth_number,
+    is_number,
+    looks_like_timing,
+    read_timing,
+    repair_text,
+    snippet,
+    timing_form,
+    vtt_time,
+)
+from clipportal.errors import CONTROL_CHARACTERS, CaptionError, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +57,7 @@ _LANG_TAG = re.compile(
     """
 )
 
-# Hours are capped at 5 digits: an unbounded number could not become a float.
-_TS = r"(?:(\d{1,5}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d+))?"
-_TIMING = re.compile(rf"\s*{_TS}\s*-->\s*{_TS}(?:\s.*)?")
-_SBV_TS = r"(\d{1,5}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?"
-_SBV_TIMING = re.compile(rf"\s*{_SBV_TS}\s*,\s*{_SBV_TS}\s*")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")
 # Ruby readings (<rt>) would run into the base text once tags are gone; the base text is
 # what was said, so readings and their fallback parentheses (<rp>) are dropped.
@@ -119,10 +128,28 @@ class _RawCue:
 
 
 @dataclass(frozen=True)
+class _Issue:
+    """An error found while parsing, before it is given the file's path."""
+
+    line: int
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class _Repair:
+    """A line read by repairing it: `names` are keys of `repair_text`."""
+
+    line: int
+    names: tuple[str, ...]
+    shown: str
+
+
+@dataclass(frozen=True)
 class _Parsed:
-    cues: tuple[_RawCue, ...]
-    ignored: tuple[tuple[_Line, ...], ...]
-    bad_timings: tuple[_Line, ...]
+    cues: tuple[_RawCue, ...] = ()
+    errors: tuple[_Issue, ...] = ()
+    repairs: tuple[_Repair, ...] = ()
 
 
 # ---------------------------------------------------------------------------- names
@@ -182,13 +209,17 @@ def read_captions(
 ) -> tuple[CaptionTrack, list[Problem]]:
     """Read an SRT, WebVTT or SBV file into a cleaned track, plus warnings.
 
-    Raises CaptionError when the file cannot be decoded or parsed well enough to show it.
+    Raises CaptionError when the file cannot be decoded, or when any line of text would not
+    reach a cue (every error names its line); the warnings come along in the error.
     """
     text = _decode(_read_bytes(path, source), source, lang)
     lines = _split_lines(text)
-    parsed = _parse(lines, _sniff(lines, path.suffix.lower().lstrip(".")))
-    _raise_for_timings(parsed, source)
-    cues, warnings = _clean_cues(parsed, source)
+    kind = _sniff(lines, path.suffix.lower().lstrip("."))
+    parsed = _parse(lines, kind)
+    cues, warnings = _clean_cues(parsed, source, kind)
+    errors = [_problem(source, e.line, e.message, e.hint) for e in parsed.errors]
+    if errors:
+        raise CaptionError(sorted([*errors, *warnings], key=lambda p: p.line or 0))
     if not cues:
         raise CaptionError(_no_cues(source, warnings))
     return CaptionTrack(slug, lang, source, tuple(cues)), warnings
@@ -231,13 +262,16 @@ def _sniff(lines: list[_Line], extension: str) -> str:
     first = next((line.text.strip() for line in lines if not _is_blank(line.text)), "")
     if first.startswith("WEBVTT"):
         return "vtt"
-    if any("-->" in line.text for line in lines):
+    forms = [timing_form(line.text) for line in lines]
+    arrows, commas = forms.count("arrow"), forms.count("comma")
+    # The format most timing lines are written in; a tie (one of each) is the extension's.
+    if arrows > commas or (arrows and arrows == commas and extension != "sbv"):
         return "vtt" if extension == "vtt" else "srt"
-    return "sbv" if any(_SBV_TIMING.fullmatch(line.text) for line in lines) else extension
+    return "sbv" if commas else extension
 
 
 def _is_blank(text: str) -> bool:
-    return not _CONTROL.sub("", text).strip()
+    return not CONTROL_CHARACTERS.sub("", text).strip()
 
 
 def _blocks(lines: list[_Line]) -> Iterator[tuple[_Line, ...]]:
@@ -251,100 +285,119 @@ def _blocks(lines: list[_Line]) -> Iterator[tuple[_Line, ...]]:
 
 
 def _parse(lines: list[_Line], kind: str) -> _Parsed:
-    parts = [
-        _parse_block(block, kind, header=i == 0 and block[0].text.strip().startswith("WEBVTT"))
-        for i, block in enumerate(_blocks(lines))
-    ]
-    return _Parsed(
-        tuple(cue for part in parts for cue in part.cues),
-        tuple(lines for part in parts for lines in part.ignored),
-        tuple(line for part in parts for line in part.bad_timings),
+    blocks = list(_blocks(lines))
+    header = bool(blocks) and blocks[0][0].text.strip().startswith("WEBVTT")
+    return _merge(
+        _parse_block(block, kind, header and i == 0, _starts_with_timing(blocks[i + 1 :], kind))
+        for i, block in enumerate(blocks)
     )
 
 
-def _parse_block(block: tuple[_Line, ...], kind: str, header: bool) -> _Parsed:
-    starts = [i for i, line in enumerate(block) if _looks_like_timing(line.text, kind)]
+def _starts_with_timing(blocks: list[tuple[_Line, ...]], kind: str) -> bool:
+    return bool(blocks) and read_timing(blocks[0][0].text, kind) is not None
+
+
+def _merge(parts: Iterable[_Parsed]) -> _Parsed:
+    done = list(parts)
+    return _Parsed(
+        tuple(cue for part in done for cue in part.cues),
+        tuple(error for part in done for error in part.errors),
+        tuple(repair for part in done for repair in part.repairs),
+    )
+
+
+def _parse_block(block: tuple[_Line, ...], kind: str, header: bool, numbered: bool) -> _Parsed:
+    reads = [read_timing(line.text, kind) for line in block]
+    starts = [(i, r) for i, r in enumerate(reads) if r and _is_start(block, i, r, kind)]
     if not starts:
-        return _Parsed((), () if _is_silent(block, kind, header) else (block,), ())
-    ends = [_text_end(block, s) for s in starts[1:]] + [len(block)]
-    found = [(block[s], _raw_cue(block, s, e, kind)) for s, e in zip(starts, ends, strict=True)]
-    lead = () if header else _leading_text(block[: starts[0]], kind)
-    return _Parsed(
-        tuple(cue for _, cue in found if cue),
-        (lead,) if lead else (),
-        tuple(line for line, cue in found if not cue),
-    )
+        return _stray_block(block, kind, header, numbered)
+    ends = [_text_end(block, i, kind) for i, _ in starts[1:]] + [len(block)]
+    segments = [_segment(block, i, end, read) for (i, read), end in zip(starts, ends, strict=True)]
+    lead = _Parsed() if header else _lead(block[: starts[0][0]], kind)
+    return _merge([lead, *segments])
 
 
-def _is_silent(block: tuple[_Line, ...], kind: str, header: bool) -> bool:
-    # Header lines, NOTE/STYLE/REGION blocks and stray SRT index numbers are not text.
-    vtt_block = kind == "vtt" and bool(_VTT_BLOCKS.match(block[0].text))
-    return header or vtt_block or all(_is_index(line.text) for line in block)
+def _is_start(block: tuple[_Line, ...], i: int, read: Timing | BadTiming, kind: str) -> bool:
+    # Where a timing belongs (a block's first line, after its cue number or id, or after a
+    # cue number when the blank line is missing) any timing-like line is one. Inside cue
+    # text only one written like a caption timing is: 「９：００〜１７：００」 is words.
+    slot = i == 0 or (i == 1 and _is_label(block[0].text, kind))
+    if slot or (kind != "sbv" and _is_index(block[i - 1].text)):
+        return True
+    return read.strong or (isinstance(read, Timing) and not read.repairs)
 
 
-_TIMING_START = re.compile(r"^\s*\d+(?::\d+){1,2}(?:[.,:]\d*)?\s*-->")
-
-
-def _looks_like_timing(text: str, kind: str) -> bool:
-    # A line is a timing only when a timestamp comes before its arrow: spoken text such as
-    # 「申請 --> 審査という流れ」 is cue text, not a broken timing.
-    if kind == "sbv":
-        return bool(_SBV_TIMING.fullmatch(text))
-    return bool(_TIMING_START.match(text))
+def _is_label(text: str, kind: str) -> bool:
+    """A cue's number (SRT) or id (WebVTT, any text) on the line before its timing."""
+    return kind == "vtt" or (kind == "srt" and is_number(text))
 
 
 def _is_index(text: str) -> bool:
     return bool(_INDEX.fullmatch(text.strip()))
 
 
-def _text_end(block: tuple[_Line, ...], timing: int) -> int:
+def _text_end(block: tuple[_Line, ...], timing: int, kind: str) -> int:
     # Without the blank line between SRT cues, the number before a timing is its index.
-    return timing - 1 if _is_index(block[timing - 1].text) else timing
+    numbered = kind != "sbv" and _is_index(block[timing - 1].text)
+    return timing - 1 if numbered else timing
 
 
-def _leading_text(lines: tuple[_Line, ...], kind: str) -> tuple[_Line, ...]:
-    # The line right before a timing is a cue id (an SRT index, any text in WebVTT).
-    if lines and (_is_index(lines[-1].text) or kind == "vtt"):
-        return lines[:-1]
-    return lines
+def _segment(block: tuple[_Line, ...], start: int, end: int, read: Timing | BadTiming) -> _Parsed:
+    line = block[start]
+    if isinstance(read, BadTiming):
+        # The text under an unreadable timing is named by this error, not lost silently.
+        return _Parsed(errors=(_Issue(line.number, read.message, read.hint),))
+    cue = _RawCue(line.number, read.start, read.end, tuple(x.text for x in block[start + 1 : end]))
+    repairs = (_Repair(line.number, read.repairs, read.shown),) if read.repairs else ()
+    return _Parsed(cues=(cue,), repairs=repairs)
 
 
-def _raw_cue(block: tuple[_Line, ...], start: int, end: int, kind: str) -> _RawCue | None:
-    times = _parse_timing(block[start].text, kind)
-    if times is None:
-        return None
-    payload = tuple(line.text for line in block[start + 1 : end])
-    return _RawCue(block[start].number, times[0], times[1], payload)
+def _lead(lines: tuple[_Line, ...], kind: str) -> _Parsed:
+    # The line right before a block's first timing is its cue number or id, not text.
+    if not lines or not _is_label(lines[-1].text, kind):
+        return _orphans(lines, kind)
+    label = lines[-1]
+    repairs = (_Repair(label.number, ("number",), half_width(label.text).strip()),)
+    numbered = _Parsed(repairs=repairs if is_fullwidth_number(label.text) else ())
+    return _merge([_orphans(lines[:-1], kind), numbered])
 
 
-def _parse_timing(text: str, kind: str) -> tuple[float, float] | None:
-    match = (_SBV_TIMING if kind == "sbv" else _TIMING).fullmatch(text)
-    if match is None:
-        return None
-    start, end = _seconds(*match.groups()[:4]), _seconds(*match.groups()[4:8])
-    return None if start is None or end is None else (start, end)
+def _stray_block(block: tuple[_Line, ...], kind: str, header: bool, numbered: bool) -> _Parsed:
+    # Header lines, NOTE/STYLE/REGION blocks and a cue number with its timing in the next
+    # block are not text; anything else without a timing is an error.
+    if header or (kind == "vtt" and _VTT_BLOCKS.match(block[0].text)):
+        return _Parsed()
+    if len(block) == 1 and kind != "sbv" and is_number(block[0].text) and numbered:
+        return _lead(block, kind)
+    if len(block) == 1 and kind != "sbv" and is_number(block[0].text):
+        return _Parsed(errors=(_stray_number(block[0]),))
+    return _orphans(block[1:] if _is_index(block[0].text) and kind != "sbv" else block, kind)
 
 
-def _seconds(hours: str | None, minutes: str, seconds: str, fraction: str | None) -> float | None:
-    if int(minutes) > 59 or int(seconds) > 59:
-        return None
-    # The digits after the separator are a decimal fraction: "1,5" is 1.5 s, like "1,500".
-    millis = int((fraction or "").ljust(3, "0")[:3])
-    total = (int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)) * 1000 + millis
-    return total / 1000
+def _orphans(lines: tuple[_Line, ...], kind: str) -> _Parsed:
+    # One error for a run of lines no timing leads to, on its first line: the lines after
+    # it are the same mistake (a missing or misplaced timing line or blank line).
+    if not lines:
+        return _Parsed()
+    first = lines[0]
+    if looks_like_timing(first.text):
+        message = f"cannot read the cue timing {snippet(first.text)!r}"
+        hint = f"write it as {example(kind)} (hours:minutes:seconds, then milliseconds)"
+    else:
+        message = f"text with no timing line above it: {snippet(first.text)!r}"
+        hint = (
+            "if it belongs to the caption above, delete the blank line above it; "
+            f"if it is a new caption, add a timing line such as {example(kind)} above it"
+        )
+    return _Parsed(errors=(_Issue(first.number, message, hint),))
 
 
-def _raise_for_timings(parsed: _Parsed, source: str) -> None:
-    if parsed.bad_timings:
-        raise CaptionError([_bad_timing(source, line) for line in parsed.bad_timings])
-
-
-def _bad_timing(source: str, line: _Line) -> Problem:
-    return _problem(
-        source,
+def _stray_number(line: _Line) -> _Issue:
+    return _Issue(
         line.number,
-        f"cannot read the cue timing {_snippet(line.text)!r}",
-        "write it as 00:01:02,500 --> 00:01:04,000 (SRT) or 00:01:02.500 --> 00:01:04.000",
+        f"a number with no timing line after it: {snippet(line.text)!r}",
+        "delete it if it is a leftover cue number; if it is caption text, add a timing line "
+        "above it",
     )
 
 
@@ -357,33 +410,40 @@ def _no_cues(source: str, warnings: list[Problem]) -> list[Problem]:
 # ------------------------------------------------------------------------- cleaning
 
 
-def _clean_cues(parsed: _Parsed, source: str) -> tuple[list[Cue], list[Problem]]:
-    warnings = [_ignored_warning(source, lines) for lines in parsed.ignored]
+def _clean_cues(parsed: _Parsed, source: str, kind: str) -> tuple[list[Cue], list[Problem]]:
+    warnings = _repair_warnings(source, parsed.repairs, kind)
     cues: list[Cue] = []
     for raw in parsed.cues:
         cue = Cue(raw.start, raw.end, clean_cue_text("\n".join(raw.payload)), raw.line)
-        problem = _drop_reason(cue, source)
-        cues += [] if problem else [cue]
-        warnings += [problem] if problem else []
+        empty = not "".join(cue.plain_text().split())
+        cues += [] if empty else [cue]
+        warnings += [_warning(source, cue.line, "cue has no text and was dropped")] if empty else []
     return cues, sorted(warnings, key=lambda p: p.line or 0)
 
 
-def _ignored_warning(source: str, lines: tuple[_Line, ...]) -> Problem:
-    return _warning(
-        source,
-        lines[0].number,
-        f"text outside any cue was ignored: {_snippet(lines[0].text)!r}",
-        "put a timing line before it, or a blank line only between cues",
-    )
+def _repair_warnings(source: str, repairs: Sequence[_Repair], kind: str) -> list[Problem]:
+    # One warning per kind of repair, on its first line: a file typed in full-width mode
+    # would otherwise give one per cue.
+    groups: dict[tuple[str, ...], list[_Repair]] = {}
+    for repair in repairs:
+        groups.setdefault(repair.names, []).append(repair)
+    return [_repair_warning(source, group, kind) for group in groups.values()]
 
 
-def _drop_reason(cue: Cue, source: str) -> Problem | None:
-    if cue.end <= cue.start:
-        span = f"{_timestamp(cue.start)} --> {_timestamp(cue.end)}"
-        return _warning(source, cue.line, f"cue has no duration ({span}) and was dropped")
-    if not "".join(cue.plain_text().split()):
-        return _warning(source, cue.line, "cue has no text and was dropped")
-    return None
+def _repair_warning(source: str, group: list[_Repair], kind: str) -> Problem:
+    first, rest = group[0], group[1:]
+    texts = [repair_text(name, kind) for name in first.names]
+    message = "; ".join(message for message, _ in texts)
+    hint = "; ".join(dict.fromkeys(hint for _, hint in texts))
+    return _warning(source, first.line, f"{message}; read as {first.shown}{_also(rest)}", hint)
+
+
+def _also(rest: list[_Repair]) -> str:
+    if not rest:
+        return ""
+    lines = ", ".join(str(r.line) for r in rest[:5])
+    more = f" and {len(rest) - 5} more" if len(rest) > 5 else ""
+    return f" (also on line{'s' if len(rest) > 1 else ''} {lines}{more})"
 
 
 def clean_cue_text(raw: str) -> str:
@@ -396,10 +456,10 @@ def clean_cue_text(raw: str) -> str:
         builder.add_tag(match)
         position = match.end()
     builder.add_text(text[position:])
-    return _tidy_lines(builder.finish())
+    return tidy_lines(builder.finish())
 
 
-def _tidy_lines(text: str) -> str:
+def tidy_lines(text: str) -> str:
     # A blank line would end the cue in WebVTT, so lines emptied by cleaning go.
     return "\n".join(line.strip() for line in text.split("\n") if line.strip())
 
@@ -412,8 +472,8 @@ class _PayloadBuilder:
         self.open: list[str] = []
 
     def add_text(self, text: str) -> None:
-        plain = _CONTROL.sub("", html.unescape(text).replace("\t", " "))
-        self.parts.append(_escape(plain))
+        plain = CONTROL_CHARACTERS.sub("", html.unescape(text).replace("\t", " "))
+        self.parts.append(escape_cue_text(plain))
 
     def add_tag(self, match: re.Match[str]) -> None:
         closing, name, rest = match.group(1), (match.group(2) or "").lower(), match.group(3)
@@ -438,7 +498,7 @@ class _PayloadBuilder:
     def _open_voice(self, speaker: str) -> None:
         # WebVTT forbids a voice inside a voice and a voice without a name.
         if speaker and "v" not in self.open:
-            self._open("v", f"<v {_escape(speaker)}>")
+            self._open("v", f"<v {escape_cue_text(speaker)}>")
 
     def _close(self, name: str) -> None:
         # Closing an outer tag closes the ones opened inside it, so the result nests.
@@ -453,10 +513,10 @@ class _PayloadBuilder:
 
 def _voice_name(rest: str) -> str:
     annotation = re.sub(r"^(?:\.[^\s.]*)*", "", rest)
-    return " ".join(_CONTROL.sub("", html.unescape(annotation)).split())
+    return " ".join(CONTROL_CHARACTERS.sub("", html.unescape(annotation)).split())
 
 
-def _escape(text: str) -> str:
+def escape_cue_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -466,9 +526,10 @@ def _escape(text: str) -> str:
 def check_track(
     track: CaptionTrack, duration: float | None, max_cps: float = 8.0
 ) -> tuple[CaptionTrack, list[Problem]]:
-    """Warn about cue order, overlaps, reading speed and cues past the clip's end.
+    """Warn about cue order, overlaps and reading speed; cues past the clip's end are errors.
 
-    Cues starting at or after `duration` are dropped and cues ending after it trimmed;
+    Cues starting at or after `duration` are left out (with an error) and cues ending after it
+    trimmed (with a warning);
     the returned track is the one to publish.
     """
     problems = [*_order_problems(track), *_speed_problems(track, max_cps)]
@@ -483,16 +544,16 @@ def _order_problems(track: CaptionTrack) -> Iterator[Problem]:
             yield _warning(
                 track.source,
                 cue.line,
-                f"cue starts at {_timestamp(cue.start)}, before the cue above it "
-                f"(line {previous.line}, {_timestamp(previous.start)})",
+                f"cue starts at {vtt_time(cue.start)}, before the cue above it "
+                f"(line {previous.line}, {vtt_time(previous.start)})",
                 "cues out of order are usually a typo in a timing",
             )
         elif cue.start < previous.end:
             yield _warning(
                 track.source,
                 cue.line,
-                f"cue starts at {_timestamp(cue.start)} while the cue above it "
-                f"(line {previous.line}) is still shown until {_timestamp(previous.end)}",
+                f"cue starts at {vtt_time(cue.start)} while the cue above it "
+                f"(line {previous.line}) is still shown until {vtt_time(previous.end)}",
                 "overlapping cues show two captions at once; end the first one earlier",
             )
 
@@ -531,79 +592,17 @@ def _fit_to_duration(
 
 
 def _fit_cue(cue: Cue, duration: float, source: str) -> tuple[Cue | None, Problem | None]:
-    end = _timestamp(duration)
+    end = vtt_time(duration)
     if cue.start >= duration:
-        message = f"cue starts at {_timestamp(cue.start)}, after the clip ends ({end}); dropped"
-        return None, _warning(source, cue.line, message, "check the timing or the video file")
+        # an error, not a warning: the editor's text would silently not be published
+        message = f"cue starts at {vtt_time(cue.start)}, after the clip ends ({end})"
+        return None, Problem(path=source, line=cue.line, message=message,
+                             hint="check the timing, or whether this caption file belongs "
+                             "to another video", severity="error")
     if cue.end > duration:
-        message = f"cue ends at {_timestamp(cue.end)}, after the clip ends ({end}); trimmed"
+        message = f"cue ends at {vtt_time(cue.end)}, after the clip ends ({end}); trimmed"
         return replace(cue, end=duration), _warning(source, cue.line, message)
     return cue, None
-
-
-# -------------------------------------------------------------------------- writing
-
-
-def write_webvtt(cues: Sequence[Cue]) -> str:
-    """A WebVTT file that strict parsers accept: no header lines, ids t-<seconds>."""
-    ordered = sorted(_writable(cues), key=lambda c: _millis(c.start))
-    ids = _unique_ids(f"t-{_millis(c.start) // 1000}" for c in ordered)
-    blocks = [
-        _cue_block(cue_id, c.start, c.end, _payload(c.text))
-        for cue_id, c in zip(ids, ordered, strict=True)
-    ]
-    return "WEBVTT\n\n" + "\n".join(blocks)
-
-
-def chapters_webvtt(chapters: Sequence[tuple[float, float, str]]) -> str:
-    """A kind="chapters" WebVTT track from (start, end, title); titles are plain text."""
-    cues = [Cue(start, end, _chapter_title(title), 0) for start, end, title in chapters]
-    ordered = sorted(_writable(cues), key=lambda c: _millis(c.start))
-    blocks = [_cue_block(f"chapter-{i}", c.start, c.end, c.text) for i, c in enumerate(ordered, 1)]
-    return "WEBVTT\n\n" + "\n".join(blocks)
-
-
-def _chapter_title(title: str) -> str:
-    return _escape(" ".join(_CONTROL.sub("", title).split()))
-
-
-def _writable(cues: Sequence[Cue]) -> Iterator[Cue]:
-    # Strict parsers reject an end not after the start; sub-millisecond cues would round
-    # to exactly that, and NaN or negative times are not times.
-    for cue in cues:
-        finite = math.isfinite(cue.start) and math.isfinite(cue.end) and cue.start >= 0
-        if finite and _millis(cue.end) > _millis(cue.start):
-            yield cue
-
-
-def _cue_block(cue_id: str, start: float, end: float, text: str) -> str:
-    return f"{cue_id}\n{_timestamp(start)} --> {_timestamp(end)}\n{text}\n"
-
-
-def _payload(text: str) -> str:
-    # Defensive for cues built elsewhere: no blank lines, no "-->" inside the text.
-    return _tidy_lines(text.replace("-->", "--&gt;"))
-
-
-def _unique_ids(ids: Iterator[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    unique: list[str] = []
-    for cue_id in ids:
-        seen[cue_id] = seen.get(cue_id, 0) + 1
-        unique.append(cue_id if seen[cue_id] == 1 else f"{cue_id}-{seen[cue_id]}")
-    return unique
-
-
-def _millis(seconds: float) -> int:
-    return round(seconds * 1000)
-
-
-def _timestamp(seconds: float) -> str:
-    """HH:MM:SS.mmm, as WebVTT wants it."""
-    total = _millis(seconds)
-    hours, rest = divmod(total, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 # ------------------------------------------------------------------------- problems
@@ -615,8 +614,3 @@ def _problem(source: str, line: int | None, message: str, hint: str = "") -> Pro
 
 def _warning(source: str, line: int | None, message: str, hint: str = "") -> Problem:
     return Problem(path=source, line=line, message=message, hint=hint, severity="warning")
-
-
-def _snippet(text: str) -> str:
-    text = _CONTROL.sub("", text).strip()
-    return text if len(text) <= 40 else text[:39] + "…"

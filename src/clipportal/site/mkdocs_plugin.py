@@ -20,10 +20,12 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from clipportal.catalog import load_catalog
+from clipportal.catalog.clips import load_catalog
 from clipportal.errors import ClipportalError
-from clipportal.pagecache import CACHE_FOLDER, MarkdownMemo, PageCache, shared_inputs_digest
-from clipportal.pages import (
+from clipportal.pipeline import Prepared, prepare
+from clipportal.settings import Settings, effective_site_dir, settings_from_mapping
+from clipportal.site.pagecache import CACHE_FOLDER, MarkdownMemo, PageCache, shared_inputs_digest
+from clipportal.site.pages import (
     SEARCH_PAGE,
     PagePaths,
     TextMemo,
@@ -31,9 +33,7 @@ from clipportal.pages import (
     render_home_section,
     render_search_page,
 )
-from clipportal.pipeline import Prepared, PreparedClip, prepare
-from clipportal.search import index_site
-from clipportal.settings import Settings, effective_site_dir, settings_from_mapping
+from clipportal.site.search import index_site
 
 log = get_plugin_logger(__name__)
 PACKAGE = Path(__file__).parent
@@ -291,21 +291,11 @@ class _LinkedMedia(File):
 
 def _add_media(files: Files, config: MkDocsConfig, prepared: Prepared) -> None:
     for item in prepared.clips:
-        for name in _media_names(item):
+        for name in item.media.file_names():
             files.append(_LinkedMedia.generated(config, f"{item.media_dir}/{name}",
                                                 abs_src_path=str(item.cache_dir / name)))
         for track in item.tracks:
             files.append(File.generated(config, track.path, content=track.content))
-
-
-def _media_names(item: PreparedClip) -> list[str]:
-    media = item.media
-    names = [r["file"] for r in media["renditions"]]
-    names += [p[kind] for p in media["posters"] for kind in ("jpg", "webp")]
-    names += [c[kind] for c in media.get("chapters", []) for kind in ("jpg", "webp")]
-    hls = media.get("hls")
-    names += [hls["master"], *hls["playlists"]] if hls else []
-    return [*names, media["storyboard"]["file"]]
 
 
 def _add_assets(files: Files, config: MkDocsConfig) -> None:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import av
 
 from clipportal.errors import MediaError, Problem
-from clipportal.probe import MediaFacts, probe
+from clipportal.media.probe import MediaFacts, probe
 
 if TYPE_CHECKING:
-    from clipportal.media import Plan
+    from clipportal.media.jobs import Plan
 
 # 8-bit 4:2:0 H.264 profiles every phone decodes (x264's ultrafast preset gives Constrained
 # Baseline even when High is asked for; High 10 or 4:2:2 would not play)

@@ -16,14 +16,15 @@ from clipportal.pipeline import Prepared
 from clipportal.settings import Settings
 
 FINGERPRINT_FILE = ".clipportal-build"
-PACKAGE = Path(__file__).parent
+PACKAGE = Path(__file__).parent.parent
+"""All of clipportal: its code, templates and assets shape the site."""
 
 
 def site_fingerprint(root: Path, prepared: Prepared, settings: Settings) -> str:
     digest = hashlib.sha256(repr(settings).encode())
     for item in prepared.clips:
         digest.update(repr(item.clip).encode())
-        digest.update(str(item.media["key"]).encode())
+        digest.update(item.media.key.encode())
         for track in item.tracks:
             digest.update(track.path.encode() + track.content.encode())
     for path in input_files(root):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from clipportal.media.manifest import Manifest
 from clipportal.pipeline import Prepared, PreparedClip
 
 
@@ -47,7 +47,7 @@ class ConsoleReporter:
         if task is not None:
             self.progress.update(task, completed=seconds)
 
-    def clip_done(self, slug: str, manifest: dict[str, Any] | None) -> None:
+    def clip_done(self, slug: str, manifest: Manifest | None) -> None:
         with self._lock:
             task = self._tasks.pop(slug, None)
             if task is not None:
@@ -62,6 +62,10 @@ class ConsoleReporter:
         self.progress.stop()
 
 
+SUMMARY_COLUMNS = ("clip", "media", "encode time (s)")
+"""Then one column per rendition with its file size. `media` says whether the clip's media
+was encoded in this build or taken from build/cache/."""
+
 SUMMARY_ROWS = 20
 """Longer summaries list only the clips encoded in this build and count the others: a table of
 a thousand cached clips helps nobody (and took 0.8 s to print)."""
@@ -72,14 +76,10 @@ def print_summary(prepared: Prepared, reporter: ConsoleReporter, elapsed: float,
     shown = summary_rows(prepared)
     names = _rendition_names(prepared)
     table = Table(title="clipportal build", title_justify="left")
-    for column in ("clip", "source", "seconds", *names):
-        table.add_column(column, justify="left" if column in {"clip", "source"} else "right")
+    for column in (*SUMMARY_COLUMNS, *names):
+        table.add_column(column, justify="left" if column in SUMMARY_COLUMNS[:2] else "right")
     for item in shown:
-        sizes = {r["name"]: f"{r['bytes'] / 1e6:.2f} MB" for r in item.media["renditions"]}
-        source = "cache" if item.media.get("from_cache") else "encoded"
-        took = reporter.seconds.get(item.clip.slug)
-        table.add_row(item.clip.slug, source, f"{took:.1f}" if took else "-",
-                      *(sizes.get(n, "-") for n in names))
+        table.add_row(*_summary_row(item, reporter.seconds.get(item.clip.slug), names))
     hidden = len(prepared.clips) - len(shown)
     if hidden:
         table.caption = f"… and {hidden} unchanged clips from the cache"
@@ -98,13 +98,21 @@ def summary_rows(prepared: Prepared) -> list[PreparedClip]:
     """Every clip when there are few; else the encoded ones only."""
     if len(prepared.clips) <= SUMMARY_ROWS:
         return list(prepared.clips)
-    return [item for item in prepared.clips if not item.media.get("from_cache")]
+    return [item for item in prepared.clips if not item.media.from_cache]
+
+
+def _summary_row(item: PreparedClip, took: float | None, names: list[str]) -> list[str]:
+    cached = item.media.from_cache
+    sizes = {r.name: f"{r.bytes / 1e6:.2f} MB" for r in item.media.renditions}
+    timing = f"{took:.1f}" if took and not cached else "-"
+    return [item.clip.slug, "cached" if cached else "encoded", timing,
+            *(sizes.get(n, "-") for n in names)]
 
 
 def _rendition_names(prepared: Prepared) -> list[str]:
     names: list[str] = []
     for item in prepared.clips:
-        for rendition in item.media["renditions"]:
-            if rendition["name"] not in names:
-                names.append(rendition["name"])
+        for rendition in item.media.renditions:
+            if rendition.name not in names:
+                names.append(rendition.name)
     return names

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,18 @@ from typing import Any
 
 import yaml
 
-from clipportal.captions import parse_caption_name
+from clipportal.captions.parse import parse_caption_name
+from clipportal.catalog.fields import (
+    ALLOWED_KEYS,
+    FieldError,
+    folded,
+    parse_date,
+    parse_time,
+    parse_words,
+    resolve_topic,
+    suggest_key,
+)
+from clipportal.catalog.yamltext import TextLoader, explain_error, load_yaml, yaml_lines
 from clipportal.errors import CatalogError, Problem
 from clipportal.paths import (
     is_lfs_pointer,
@@ -24,13 +35,15 @@ from clipportal.paths import (
 )
 from clipportal.settings import Settings
 
+log = logging.getLogger(__name__)
+
 MAX_META_BYTES = 64 * 1024
 META_SUFFIXES = (".yml", ".yaml")
 NOT_VIDEO_SUFFIXES = {".yml", ".yaml", ".json", ".md", ".txt", ".srt", ".vtt", ".sbv", ""}
-ALLOWED_KEYS = (
-    "title", "topic", "description", "date", "speakers", "tags", "poster", "chapters", "video",
-)
-SCHEMA_HINT = "see src/clipportal/schema/clip.schema.json or the README's clip file reference"
+REQUIRED_KEYS = ("title", "topic")
+PLACEHOLDER_DESCRIPTION = "（この動画の内容を書いてください）"
+"""What `clipportal new` writes as the description; published as is, it would tell viewers
+nothing, so it is a warning (an error with --strict)."""
 
 
 @dataclass(frozen=True)
@@ -94,44 +107,27 @@ def scan_catalog(root: Path, settings: Settings) -> Catalog:
     `warnings`: `clipportal check` goes on to check those clips, so one broken clip file
     never hides another clip's caption or video problems."""
     problems: list[Problem] = []
-    folder = VideosFolder.read(root)
-    with_meta = {p.stem for p in folder.meta_files}
-    clips = [c for c in (_load_clip(p, folder, settings, problems)
-                         for p in folder.meta_files) if c]
+    meta_files = _meta_files(root)
+    with_meta = {p.stem for p in meta_files}
+    videos = _videos_by_slug(root)
+    clips = [c for c in (_load_clip(p, root, settings, videos, problems) for p in meta_files)
+             if c]
     captions = _load_caption_sources(root, settings, {c.slug for c in clips}, with_meta,
                                      problems)
     clips = [_with_captions(c, captions.get(c.slug, ())) for c in clips]
     _check_duplicate_titles(clips, problems)
-    problems += _orphan_videos(folder, {c.video for c in clips}, with_meta)
+    problems += _orphan_videos(root, {c.video for c in clips}, with_meta)
     ordered = sorted(clips, key=lambda c: (c.date or dt.date.min, c.slug), reverse=True)
     return Catalog(tuple(ordered), tuple(problems))
 
 
-@dataclass(frozen=True)
-class VideosFolder:
-    """One listing of videos/, read once per scan: looking a clip's video up by its stem must
-    not list the folder again for every clip (that was O(n²) at 1,000 clips)."""
-
-    root: Path
-    real_root: Path
-    entries: tuple[Path, ...]
-    meta_files: tuple[Path, ...]
-    videos_by_stem: dict[str, tuple[Path, ...]]
-
-    @classmethod
-    def read(cls, root: Path) -> VideosFolder:
-        folder = root / "videos"
-        entries = tuple(sorted(folder.iterdir())) if folder.is_dir() else ()
-        metas = tuple(p for p in entries
-                      if p.suffix.lower() in META_SUFFIXES and not p.name.startswith(".")
-                      and (p.is_file() or p.is_symlink()))
-        videos: dict[str, list[Path]] = {}
-        for path in entries:
-            if path.suffix.lower() not in NOT_VIDEO_SUFFIXES and not path.is_dir():
-                # what `videos/<slug>.*` matches: slugs hold no dot
-                videos.setdefault(path.name.partition(".")[0], []).append(path)
-        return cls(root, root.resolve(), entries, metas,
-                   {stem: tuple(paths) for stem, paths in videos.items()})
+def _meta_files(root: Path) -> list[Path]:
+    videos = root / "videos"
+    if not videos.is_dir():
+        return []
+    return sorted(p for p in videos.iterdir()
+                  if p.suffix.lower() in META_SUFFIXES and not p.name.startswith(".")
+                  and (p.is_file() or p.is_symlink()))
 
 
 def _with_captions(clip: Clip, captions: tuple[CaptionSource, ...]) -> Clip:
@@ -144,27 +140,45 @@ class _Ctx:
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = problems
+        self.text = ""
         self.lines: dict[str, int] = {}
+        self.values: dict[str, yaml.Node] = {}
         self.chapter_lines: list[int] = []
         self.failed = False
 
     def error(self, message: str, hint: str, key: str | None = None,
               line: int | None = None) -> None:
         self.failed = True
-        at = line or (self.lines.get(key, 1) if key else 1)
-        self.problems.append(Problem(self.source, message, hint, at))
+        self.problems.append(Problem(self.source, message, hint, line or self._line(key)))
 
-    def warn(self, message: str, hint: str, key: str | None = None) -> None:
-        at = self.lines.get(key, 1) if key else 1
-        self.problems.append(Problem(self.source, message, hint, at, "warning"))
+    def warn(self, message: str, hint: str, key: str | None = None,
+             line: int | None = None) -> None:
+        self.problems.append(Problem(self.source, message, hint, line or self._line(key),
+                                     "warning"))
+
+    def field_error(self, error: FieldError, key: str) -> None:
+        self.error(error.message, error.hint, key=key)
+
+    def _line(self, key: str | None) -> int:
+        return self.lines.get(key, 1) if key else 1
 
 
-def _load_clip(path: Path, folder: VideosFolder, settings: Settings,
+def _videos_by_slug(root: Path) -> dict[str, list[Path]]:
+    """The possible videos in videos/ by the name before their first dot, listed once: a
+    glob per clip made loading 1,000 clips quadratic."""
+    folder = root / "videos"
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.suffix.lower() not in NOT_VIDEO_SUFFIXES and not path.is_dir():
+            found.setdefault(path.name.partition(".")[0], []).append(path)
+    return found
+
+
+def _load_clip(path: Path, root: Path, settings: Settings, videos: dict[str, list[Path]],
                problems: list[Problem]) -> Clip | None:
     ctx = _Ctx(f"videos/{path.name}", problems)
     slug = path.stem
-    real = path.resolve()
-    if not real.is_relative_to(folder.real_root) or not real.is_file():
+    if not path.resolve().is_relative_to(root.resolve()) or not path.resolve().is_file():
         ctx.error("the clip file is a link leading outside the project (or to no file)",
                   "put the clip file itself into videos/")
         return None
@@ -175,7 +189,7 @@ def _load_clip(path: Path, folder: VideosFolder, settings: Settings,
     if data is None:
         return None
     _check_keys(data, ctx)
-    clip = _build_clip(slug, data, folder, settings, ctx)
+    clip = _build_clip(slug, data, root, videos.get(slug, []), settings, ctx)
     return None if ctx.failed else clip
 
 
@@ -183,92 +197,67 @@ def _parse_yaml(path: Path, ctx: _Ctx) -> dict[str, Any] | None:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        ctx.error(f"cannot read the file: {exc.strerror}", "check the file's permissions")
+        log.debug("reading %s failed", ctx.source, exc_info=True)
+        ctx.error(f"cannot read the file ({exc.strerror or 'no access'})",
+                  "check the file's permissions")
         return None
     if len(raw) > MAX_META_BYTES:
         ctx.error(f"the file is {len(raw)} bytes; clip files are limited to {MAX_META_BYTES}",
                   "keep long text out of the clip file")
         return None
     try:
-        text = raw.decode("utf-8-sig")
+        ctx.text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         ctx.error("the file is not UTF-8 text", "save it as UTF-8 in your editor", line=line)
         return None
-    return _compose(text, ctx)
+    return _compose(ctx)
 
 
-_FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's parser when PyYAML was built with it (about 10× faster than the pure-Python one);
-nodes carry the same line marks."""
-
-
-def parse_yaml_document(text: str) -> tuple[yaml.Node | None, Any]:
-    """The document's node tree (for line numbers) and its data, from one parse: the data is
-    built from the nodes instead of parsing the text a second time."""
-    loader = _FastLoader(text)
-    try:
-        node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
-    finally:
-        loader.dispose()
-
-
-def _compose(text: str, ctx: _Ctx) -> dict[str, Any] | None:
-    try:
-        node, data = parse_yaml_document(text)
-    except RecursionError:
-        ctx.error("the file is nested too deeply to read", "write plain keys and short lists")
-        return None
-    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
-        # PyYAML raises these for values it cannot build: 2022-02-30, !!int "abc" …
-        node = _node_only(text)
-        ctx.error(f"a value cannot be read ({exc})", "write dates as real YYYY-MM-DD dates and "
-                  "leave out YAML tags such as !!int", line=_bad_value_line(node))
-        return None
-    except yaml.YAMLError as exc:
-        _syntax_error(exc, ctx)
+def _compose(ctx: _Ctx) -> dict[str, Any] | None:
+    node, data = _read_yaml(ctx)
+    if node is None and data is None:
         return None
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         ctx.error("the clip file must be a mapping of keys such as title: and topic:",
                   "start from an example: title: …, topic: …")
         return None
-    ctx.lines = _key_lines(node, ctx)
+    ctx.lines, ctx.values = _key_lines(node, ctx)
     ctx.chapter_lines = _item_lines(node, "chapters")
     return data
 
 
-def _node_only(text: str) -> yaml.Node | None:
-    """The node tree alone (the file parsed, its values not built): for messages only."""
+def _read_yaml(ctx: _Ctx) -> tuple[yaml.Node | None, Any]:
+    """The parsed file; (None, None) once the reason it cannot be read is reported."""
     try:
-        return yaml.compose(text, Loader=_FastLoader)
-    except (yaml.YAMLError, RecursionError):
-        return None
+        node, data = load_yaml(ctx.text)
+    except RecursionError:
+        ctx.error("the file is nested too deeply to read", "write plain keys and short lists")
+        return None, None
+    except yaml.YAMLError as exc:
+        log.debug("%s: %s", ctx.source, exc)
+        found = explain_error(ctx.text, exc)
+        ctx.error(found.message, found.hint, line=found.line)
+        return None, None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # only explicit tags reach a constructor that can fail: !!int "abc", !!timestamp "x"
+        log.debug("%s: %s", ctx.source, exc)
+        ctx.error("a value marked with a YAML tag (!!…) cannot be read",
+                  "delete the tag that starts with !!", line=_bad_value_line(ctx.text))
+        return None, None
+    if node is None:
+        ctx.error("the clip file is empty", "write at least title: and topic:")
+    return node, data
 
 
-def _syntax_error(exc: yaml.YAMLError, ctx: _Ctx) -> None:
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        if "nesting depth" in str(exc.problem):  # libyaml's guard against nesting bombs
-            ctx.error("the file is nested too deeply to read", "write plain keys and short "
-                      "lists", line=line)
-            return
-        ctx.error(f"YAML syntax error: {exc.problem or exc.context}",
-                  "check indentation and quoting on this line (quote text containing ':' or '#')",
-                  line=line)
-    else:
-        ctx.error(f"YAML error: {exc}", "check the file's syntax")
-
-
-def _bad_value_line(root: yaml.Node | None) -> int:
+def _bad_value_line(text: str) -> int:
     """The line of the first scalar PyYAML cannot build (found by building each one)."""
-    stack = [root] if root is not None else []
+    stack = [yaml.compose(text, Loader=TextLoader)]
     while stack:
         node = stack.pop(0)
         if isinstance(node, yaml.ScalarNode):
             try:
-                yaml.SafeLoader("").construct_object(node)
+                TextLoader("").construct_object(node)
             except Exception:  # any failure marks the culprit
                 return node.start_mark.line + 1
         elif isinstance(node, yaml.MappingNode):
@@ -278,16 +267,20 @@ def _bad_value_line(root: yaml.Node | None) -> int:
     return 1
 
 
-def _key_lines(node: yaml.MappingNode, ctx: _Ctx) -> dict[str, int]:
-    """Line of each top-level key; a key given twice is an error (the last would win)."""
+def _key_lines(node: yaml.MappingNode,
+               ctx: _Ctx) -> tuple[dict[str, int], dict[str, yaml.Node]]:
+    """Line and value node of each top-level key; a key given twice is an error (the last
+    would win)."""
     lines: dict[str, int] = {}
-    for key, _ in node.value:
+    values: dict[str, yaml.Node] = {}
+    for key, value in node.value:
         name, line = str(key.value), key.start_mark.line + 1
         if name in lines:
             ctx.error(f"'{name}' is given twice (also on line {lines[name]})",
                       "keep one of them", line=line)
         lines.setdefault(name, line)
-    return lines
+        values.setdefault(name, value)
+    return lines, values
 
 
 def _item_lines(node: yaml.MappingNode, key: str) -> list[int]:
@@ -298,41 +291,43 @@ def _item_lines(node: yaml.MappingNode, key: str) -> list[int]:
 
 
 def _check_keys(data: dict[str, Any], ctx: _Ctx) -> None:
-    for key in data:
-        if str(key) not in ALLOWED_KEYS:
-            close = _closest(str(key))
-            hint = (f"did you mean '{close}'?" if close
-                    else f"allowed keys: {', '.join(ALLOWED_KEYS)}")
-            ctx.error(f"unknown key '{key}'", hint, key=str(key))
-    for key in ("title", "topic"):
-        if key not in data:
-            ctx.error(f"missing required key '{key}'", f"add a line `{key}: …` ({SCHEMA_HINT})")
+    """Unknown keys are errors (typos must not pass silently); a misspelt required key is
+    reported once, on its own line, not again as missing."""
+    meant: set[str] = set()
+    for key in map(str, data):
+        if key not in ALLOWED_KEYS:
+            close = suggest_key(key)
+            meant.add(close or "")
+            ctx.error(f"unknown key '{key}'", _key_hint(key, close), key=key)
+    for key in REQUIRED_KEYS:
+        if key not in data and key not in meant:
+            ctx.error(f"missing required key '{key}'",
+                      f"add a line `{key}: …` at the start of a line, with a half-width "
+                      "colon and a space")
 
 
-def _closest(key: str) -> str | None:
-    import difflib
+def _key_hint(key: str, close: str | None) -> str:
+    if close is None:
+        return f"allowed keys: {', '.join(ALLOWED_KEYS)}"
+    if folded(key).rstrip(":").strip().casefold() == close:  # ｔｉｔｌｅ, Title, "title　"
+        return f"write it as `{close}:` in half-width lower-case letters, with nothing " \
+               "before the colon"
+    return f"did you mean '{close}'?"
 
-    matches = difflib.get_close_matches(key, ALLOWED_KEYS, n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
-
-def _build_clip(slug: str, data: dict[str, Any], folder: VideosFolder, settings: Settings,
-                ctx: _Ctx) -> Clip | None:
-    root = folder.root
+def _build_clip(slug: str, data: dict[str, Any], root: Path, beside: list[Path],
+                settings: Settings, ctx: _Ctx) -> Clip | None:
     title = _text(data, "title", ctx, required=True)
-    topic = _text(data, "topic", ctx, required=True)
-    if topic and topic not in settings.topics:
-        ctx.error(f"unknown topic '{topic}'",
-                  f"use one of: {', '.join(settings.topics)} (topics are set in mkdocs.yml)",
-                  key="topic")
-    video, video_source = _resolve_video(slug, data, folder, ctx)
+    topic = _topic(_text(data, "topic", ctx, required=True), settings, ctx)
+    video, video_source = _resolve_video(slug, data, root, beside, ctx)
     clip = Clip(
-        slug=slug, title=title, topic=topic, description=_text(data, "description", ctx),
+        slug=slug, title=title, topic=topic, description=_description(data, ctx),
         date=_date(data, ctx), speakers=_text_list(data, "speakers", ctx),
         tags=_text_list(data, "tags", ctx), poster=_poster(data, ctx),
         chapters=_chapters(data, ctx), video=video or root, video_source=video_source,
         meta_source=ctx.source, poster_line=ctx.lines.get("poster", 0),
     )
+    _warn_comment_in_title(ctx)
     return clip if video else None
 
 
@@ -343,7 +338,8 @@ def _text(data: dict[str, Any], key: str, ctx: _Ctx, required: bool = False) -> 
             ctx.error(f"'{key}' is empty", f"give the clip a {key}", key=key)
         return ""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        ctx.error(f"'{key}' must be text", f"write `{key}: …` on one line", key=key)
+        ctx.error(f"'{key}' must be text", f"write `{key}: …` on one line; text that starts "
+                  "with [ or { needs double quotes around it", key=key)
         return ""
     text = str(value).strip()
     if required and not text:
@@ -351,32 +347,66 @@ def _text(data: dict[str, Any], key: str, ctx: _Ctx, required: bool = False) -> 
     return text
 
 
+def _topic(text: str, settings: Settings, ctx: _Ctx) -> str:
+    if not text:
+        return ""
+    try:
+        return resolve_topic(text, settings.topics)
+    except FieldError as error:
+        ctx.field_error(error, "topic")
+        return text
+
+
+def _description(data: dict[str, Any], ctx: _Ctx) -> str:
+    text = _text(data, "description", ctx)
+    core = PLACEHOLDER_DESCRIPTION.strip("（）")
+    if core in text:
+        ctx.warn("the description is still the placeholder written by `clipportal new`",
+                 "write what the clip shows in place of （この動画の内容を書いてください）",
+                 line=_line_holding(ctx, core, ctx.lines.get("description", 1)))
+    return text
+
+
+def _line_holding(ctx: _Ctx, needle: str, start: int) -> int:
+    for number, line in enumerate(yaml_lines(ctx.text)[start - 1:], start):
+        if needle in line:
+            return number
+    return start
+
+
+def _warn_comment_in_title(ctx: _Ctx) -> None:
+    """`title: 第3回 #業務改善` is the title 第3回 and a comment: say so, as the rest of the
+    line would silently be missing from the site."""
+    node = ctx.values.get("title")
+    lines = yaml_lines(ctx.text)
+    if not isinstance(node, yaml.ScalarNode) or node.style or node.end_mark.line != \
+            node.start_mark.line or node.end_mark.line >= len(lines):
+        return
+    if lines[node.end_mark.line][node.end_mark.column:].strip().startswith("#"):
+        ctx.warn("the part of the title after ' #' is read as a comment and left out",
+                 'put the whole title in double quotes: title: "… #…"', key="title")
+
+
 def _text_list(data: dict[str, Any], key: str, ctx: _Ctx) -> tuple[str, ...]:
     value = data.get(key)
     if value is None:
         return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(
-        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
-    ):
-        ctx.error(f"'{key}' must be a list of words", f"write `{key}: [業務フロー, 所要時間]`",
-                  key=key)
+    try:
+        return parse_words(key, value)
+    except FieldError as error:
+        ctx.field_error(error, key)
         return ()
-    return tuple(str(v).strip() for v in value if str(v).strip())
 
 
 def _date(data: dict[str, Any], ctx: _Ctx) -> dt.date | None:
     value = data.get("date")
     if value is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    ctx.error(f"'date' must be a date like 2022-03-15, not '{value}'",
-              "write the date as YYYY-MM-DD", key="date")
-    return None
+    try:
+        return parse_date(value)
+    except FieldError as error:
+        ctx.field_error(error, "date")
+        return None
 
 
 def _poster(data: dict[str, Any], ctx: _Ctx) -> float | None:
@@ -386,37 +416,9 @@ def _poster(data: dict[str, Any], ctx: _Ctx) -> float | None:
     seconds = parse_time(value)
     if seconds is None:
         ctx.error(f"'poster' must be a time in seconds (e.g. 12.5) or m:ss, not '{value}'",
-                  "give the moment of the clip to show before it plays", key="poster")
+                  "give the moment of the clip to show before it plays, e.g. poster: 12.5 "
+                  'or poster: "0:12"', key="poster")
     return seconds
-
-
-_TIME_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
-
-
-def parse_time(value: Any) -> float | None:
-    """Seconds from `12.5`, `"1:05"` or `"1:02:03"`; None when it is not a valid time.
-
-    YAML 1.1 reads an unquoted `1:05` as the sexagesimal integer 65, which is the same time.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value) if value >= 0 else None
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-        return seconds if seconds >= 0 else None
-    except ValueError:
-        pass
-    match = _TIME_RE.match(text)
-    if not match:
-        return None
-    hours, minutes, secs = match.groups()
-    if (hours is not None and int(minutes) >= 60) or float(secs) >= 60:
-        return None
-    return int(hours or 0) * 3600 + int(minutes) * 60 + float(secs)
 
 
 def _chapters(data: dict[str, Any], ctx: _Ctx) -> tuple[Chapter, ...]:
@@ -445,7 +447,8 @@ def _chapter(item: Any, ctx: _Ctx, hint: str, line: int) -> Chapter | None:
     start = parse_time(item["start"])
     title = item.get("title")
     if start is None:
-        ctx.error(f"chapter time '{item['start']}' is not a time like 1:05", hint, line=line)
+        ctx.error(f"chapter time '{item['start']}' is not a time like 1:05",
+                  hint + " (minutes and seconds go up to 59)", line=line)
         return None
     if not isinstance(title, str | int | float) or not str(title).strip():
         ctx.error("a chapter has no title", hint, line=line)
@@ -461,31 +464,41 @@ def _check_chapter_order(chapters: list[Chapter], ctx: _Ctx) -> None:
                       "list chapters in the order they appear in the clip", line=after.line)
 
 
-def _resolve_video(slug: str, data: dict[str, Any], folder: VideosFolder,
+def _resolve_video(slug: str, data: dict[str, Any], root: Path, found: list[Path],
                    ctx: _Ctx) -> tuple[Path | None, str]:
     given = data.get("video")
     if given is not None:
-        return _given_video(given, folder.root, ctx)
-    found = folder.videos_by_stem.get(slug, ())
+        return _given_video(given, root, ctx)
     if len(found) != 1:
         what = "no video file" if not found else f"{len(found)} video files"
         ctx.error(f"{what} named videos/{slug}.* found next to the clip file",
                   "put exactly one clip next to it with the same name (e.g. "
                   f"videos/{slug}.mp4), or name it with `video:`")
         return None, ""
-    return _check_video_file(found[0], folder.root, ctx, None)
+    return _check_video_file(found[0], root, ctx, None)
 
 
 def _given_video(given: Any, root: Path, ctx: _Ctx) -> tuple[Path | None, str]:
     if not isinstance(given, str):
         ctx.error("'video' must be a path such as videos/other-name.mov", "", key="video")
         return None, ""
-    resolved = resolve_inside(root, given)
+    resolved = _video_path(root, given.strip())
     if resolved is None:
         ctx.error(f"video path '{given}' is outside the project",
                   "use a relative path inside the repository, e.g. videos/clip.mp4", key="video")
         return None, ""
     return _check_video_file(resolved, root, ctx, "video")
+
+
+def _video_path(root: Path, given: str) -> Path | None:
+    """The path in the project: `videos\\a.mov` (typed on Windows) is videos/a.mov, and a bare
+    `a.mov` is the file beside the clip file when the project has none of that name."""
+    relative = given.replace("\\", "/")
+    resolved = resolve_inside(root, relative)
+    beside = resolve_inside(root / "videos", relative)
+    if resolved is not None and not resolved.exists() and beside is not None and beside.exists():
+        return beside
+    return resolved
 
 
 def _check_video_file(path: Path, root: Path, ctx: _Ctx,
@@ -560,13 +573,15 @@ def _unique_langs(items: list[CaptionSource],
     return tuple(sorted(seen.values(), key=lambda c: c.lang))
 
 
-def _orphan_videos(folder: VideosFolder, used: set[Path], slugs: set[str]) -> list[Problem]:
+def _orphan_videos(root: Path, used: set[Path], slugs: set[str]) -> list[Problem]:
     """Videos in videos/ that no clip file names (probably a forgotten clip file), and clip
     files put in sub-folders, which are not read."""
-    root, entries = folder.root, folder.entries
+    folder = root / "videos"
+    if not folder.is_dir():
+        return []
+    entries = sorted(folder.iterdir())
     orphans = [Problem(project_relative(root, p), "this video has no clip file, so it is not "
-                       "published", f"add videos/{p.stem}.yml (clipportal new can write it)",
-                       severity="warning")
+                       "published", _orphan_hint(root, p), severity="warning")
                for p in entries
                if p.is_file() and p.suffix.lower() not in NOT_VIDEO_SUFFIXES
                and not p.name.startswith(".") and p.resolve() not in used and p.stem not in slugs]
@@ -574,6 +589,15 @@ def _orphan_videos(folder: VideosFolder, used: set[Path], slugs: set[str]) -> li
                       "put clip files and videos directly in videos/", severity="warning")
               for p in entries if p.is_dir() and not p.is_symlink() and _holds_clip_files(p)]
     return orphans + nested
+
+
+def _orphan_hint(root: Path, video: Path) -> str:
+    """A clip file named after the video only where that name is a valid slug; otherwise (a
+    Japanese file name, say) the command that chooses a slug and writes the file."""
+    if is_valid_slug(video.stem):
+        return f"add videos/{video.stem}.yml (clipportal new can write it)"
+    return (f'run: clipportal new "{project_relative(root, video)}" --topic TOPIC '
+            '--title "タイトル"')
 
 
 def _holds_clip_files(folder: Path) -> bool:

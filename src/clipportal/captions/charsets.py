@@ -174,7 +174,7 @@ def _ask_charset_normalizer(data: bytes, close: list[_Candidate], profile: str) 
     if chosen:
         return Decoded(chosen[0].text, chosen[0].encoding)
     if close:
-        raise UnknownEncodingError("charset-normalizer does not settle it")
+        raise UnknownEncodingError("several encodings fit it equally well")
     return _accept_guess(data, str(guess), guess.encoding, guess.chaos, profile)
 
 

@@ -19,11 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from clipportal.captions import CaptionTrack, Cue
+from clipportal.captions.parse import CaptionTrack, Cue
 from clipportal.errors import Problem
 
 MEMO_FILE = Path("build") / "caption-memo.json"
-PACKAGE = Path(__file__).parent
+PACKAGE = Path(__file__).parent.parent
+"""All of clipportal: reading a caption file goes through the catalog, settings and errors
+too."""
 
 Reader = Callable[[], tuple[CaptionTrack, list[Problem], str]]
 """Reads a caption file: the checked track, its warnings and its WebVTT text."""
@@ -79,8 +81,8 @@ def _load(path: Path) -> dict[str, Any]:
 def _code_digest() -> str:
     """clipportal's own code: a change to how captions are read must not serve old tracks."""
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

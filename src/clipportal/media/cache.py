@@ -17,10 +17,12 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from clipportal.errors import ClipportalError, Problem
+from clipportal.media.manifest import Manifest
 
 MANIFEST = "manifest.json"
 _HASH_MEMO = "source-hashes.json"
@@ -35,22 +37,18 @@ class MediaCache:
     def entry(self, key: str) -> Path:
         return self.root / key
 
-    def lookup(self, key: str) -> dict[str, Any] | None:
+    def lookup(self, key: str) -> Manifest | None:
         """The manifest of a complete entry, or None (a damaged entry counts as missing)."""
         manifest_path = self.entry(key) / MANIFEST
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            manifest = Manifest.from_json(json.loads(manifest_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):  # ManifestFormatError is a ValueError
             return None
-        if not isinstance(manifest, dict) or not self._files_intact(key, manifest):
-            return None
-        return manifest
+        return manifest if self._files_intact(key, manifest) else None
 
-    def _files_intact(self, key: str, manifest: dict[str, Any]) -> bool:
-        files = manifest.get("files", {})
-        return isinstance(files, dict) and all(
-            _size(self.entry(key) / name) == size for name, size in files.items()
-        )
+    def _files_intact(self, key: str, manifest: Manifest) -> bool:
+        return all(_size(self.entry(key) / name) == size
+                   for name, size in manifest.files.items())
 
     def stage(self, key: str) -> Path:
         """A fresh, private directory to build the entry `key` in."""
@@ -58,13 +56,11 @@ class MediaCache:
         staging.mkdir(parents=True)
         return staging
 
-    def commit(self, key: str, staging: Path, manifest: dict[str, Any]) -> Path:
+    def commit(self, key: str, staging: Path, manifest: Manifest) -> Path:
         """Record file sizes, write the manifest last, then rename the entry into place."""
-        manifest = {**manifest, "files": {
-            p.name: p.stat().st_size for p in sorted(staging.iterdir()) if p.is_file()
-        }}
-        (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
-                                        encoding="utf-8")
+        files = {p.name: p.stat().st_size for p in sorted(staging.iterdir()) if p.is_file()}
+        text = json.dumps(replace(manifest, files=files).to_json(), ensure_ascii=False, indent=1)
+        (staging / MANIFEST).write_text(text, encoding="utf-8")
         target = self.entry(key)
         if target.exists():  # a damaged entry (lookup failed) or a concurrent twin
             shutil.rmtree(target, ignore_errors=True)

@@ -23,10 +23,9 @@ import uuid
 from pathlib import Path
 
 from clipportal import __version__
-from clipportal.fingerprint import input_files
+from clipportal.site.fingerprint import PACKAGE, input_files
 
 CACHE_FOLDER = Path("build") / "page-cache"
-PACKAGE = Path(__file__).parent
 VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "jinja2", "pymdown-extensions")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -21,13 +21,21 @@ from typing import Any
 import ffmpeg
 
 from clipportal import __version__
-from clipportal.cache import MediaCache, job_key
 from clipportal.errors import MediaError, Problem
-from clipportal.hls import muxer_options, write_hls
-from clipportal.probe import HDR_TRANSFERS, Loudness, MediaFacts, measure_loudness, probe
+from clipportal.media import manifest as m
+from clipportal.media.cache import MediaCache, job_key
+from clipportal.media.ffmpeg_runner import (
+    ProgressCallback,
+    ffmpeg_exe,
+    ffmpeg_version,
+    has_filter,
+    run_ffmpeg,
+)
+from clipportal.media.hls import muxer_options, write_hls
+from clipportal.media.manifest import Manifest, inside_clip, stored_duration
+from clipportal.media.output_checks import verify_outputs
+from clipportal.media.probe import HDR_TRANSFERS, Loudness, MediaFacts, measure_loudness, probe
 from clipportal.settings import Rendition, Settings
-from clipportal.tool import ProgressCallback, ffmpeg_exe, ffmpeg_version, has_filter, run_ffmpeg
-from clipportal.verify import verify_outputs
 
 log = logging.getLogger(__name__)
 MAX_FPS = 30
@@ -286,7 +294,7 @@ def _chapters(times: tuple[float, ...], duration: float,
               picture_end: float) -> tuple[float, ...]:
     """A thumbnail time inside each chapter: 1 s in (past a cut or fade), or halfway when the
     chapter is shorter than 2 s; never past the last picture (the sound may run longer)."""
-    inside = sorted(t for t in times if 0 <= t < duration)
+    inside = sorted(t for t in times if inside_clip(t, stored_duration(duration)))
     ends = [*inside[1:], duration] if inside else []
     return tuple(round(min(t + min(1.0, (end - t) / 2), max(0.0, picture_end - 0.1)), 3)
                  for t, end in zip(inside, ends, strict=True))
@@ -463,13 +471,13 @@ def _storyboard_output(video: Any, board: Storyboard, out: Path) -> Any:
 
 def run_job(job: MediaJob, root: Path, cache: MediaCache,
             progress: ProgressCallback | None = None,
-            on_duration: ProgressCallback | None = None) -> dict[str, Any]:
+            on_duration: ProgressCallback | None = None) -> Manifest:
     """Produce (or find) the cache entry for `job`; return its manifest. `on_duration` hears
     the source's length before encoding starts, `progress` the seconds encoded so far."""
     key = job.key(ffmpeg_version(cache.root))
     found = cache.lookup(key)
     if found is not None:
-        return {**found, "from_cache": True}
+        return found.with_key(key, from_cache=True)
     source = root / job.source
     facts = probe(source, job.source)
     if on_duration is not None:
@@ -483,11 +491,11 @@ def run_job(job: MediaJob, root: Path, cache: MediaCache,
     staging = _stage(cache, key)
     try:
         manifest = _encode(job, facts, plan, source, staging, _clamped(progress, facts.duration))
-        cache.commit(key, staging, {**manifest, "key": key})
+        cache.commit(key, staging, manifest.with_key(key, from_cache=False))
     except BaseException:
         _discard(cache, staging)
         raise
-    return {**manifest, "key": key, "from_cache": False}
+    return manifest.with_key(key, from_cache=False)
 
 
 def _clamped(progress: ProgressCallback | None,
@@ -525,37 +533,38 @@ def _discard(cache: MediaCache, staging: Path) -> None:
 
 
 def _encode(job: MediaJob, facts: MediaFacts, plan: Plan, source: Path, staging: Path,
-            progress: ProgressCallback | None) -> dict[str, Any]:
+            progress: ProgressCallback | None) -> Manifest:
     tail = run_ffmpeg(build_command(job, facts, plan, source, staging), job.source, progress)
     verify_outputs(job.source, staging, facts, plan, tail)
     manifest = _manifest(job, facts, plan, staging)
     if job.encode.hls:
-        manifest["hls"] = write_hls(staging, manifest, job.encode.gop_seconds, job.source)
+        hls = write_hls(staging, manifest, job.encode.gop_seconds, job.source)
+        return replace(manifest, hls=hls)
     return manifest
 
 
-def _manifest(job: MediaJob, facts: MediaFacts, plan: Plan, staging: Path) -> dict[str, Any]:
+def _manifest(job: MediaJob, facts: MediaFacts, plan: Plan, staging: Path) -> Manifest:
     board = plan.storyboard
-    manifest: dict[str, Any] = {
-        "key": "", "slug": job.slug, "duration": round(facts.duration, 3),
-        "has_audio": plan.has_audio, "warnings": list(plan.warnings),
-        "poster_time": plan.poster_time, "fps": round(float(plan.fps), 3),
-        "renditions": [
-            {"name": r.name, "label": r.label, "file": f"{r.name}.mp4", "width": w, "height": h,
-             "bytes": (staging / f"{r.name}.mp4").stat().st_size}
-            for r, w, h in plan.renditions
-        ],
-        "posters": [{"width": w, "height": h, "jpg": f"poster-{w}.jpg", "webp": f"poster-{w}.webp"}
-                    for w, h in plan.poster_sizes],
-        "storyboard": {"file": "storyboard.jpg", "tiles": board.tiles,
-                       "interval": board.interval, "columns": STORYBOARD_COLUMNS,
-                       "width": board.width, "height": board.height},
-    }
-    if plan.gain_db is not None:
-        manifest["loudness_gain_db"] = plan.gain_db
-    if job.chapter_times:
-        width, height = plan.chapter_size
-        manifest["chapters"] = [
-            {"time": t, "width": width, "height": height, "jpg": f"chapter-{i}.jpg",
-             "webp": f"chapter-{i}.webp"} for i, t in enumerate(plan.chapters, start=1)]
-    return manifest
+    return Manifest(
+        key="", slug=job.slug, duration=stored_duration(facts.duration),
+        has_audio=plan.has_audio, warnings=tuple(plan.warnings), poster_time=plan.poster_time,
+        fps=round(float(plan.fps), 3),
+        renditions=tuple(
+            m.Rendition(r.name, r.label, f"{r.name}.mp4", w, h,
+                        (staging / f"{r.name}.mp4").stat().st_size)
+            for r, w, h in plan.renditions),
+        posters=tuple(m.Poster(w, h, f"poster-{w}.jpg", f"poster-{w}.webp")
+                      for w, h in plan.poster_sizes),
+        storyboard=m.Storyboard("storyboard.jpg", board.tiles, board.interval,
+                                STORYBOARD_COLUMNS, board.width, board.height),
+        loudness_gain_db=plan.gain_db,
+        chapters=_chapter_stills(job, plan),
+    )
+
+
+def _chapter_stills(job: MediaJob, plan: Plan) -> tuple[m.ChapterStill, ...]:
+    if not job.chapter_times:
+        return ()
+    width, height = plan.chapter_size
+    return tuple(m.ChapterStill(t, width, height, f"chapter-{i}.jpg", f"chapter-{i}.webp")
+                 for i, t in enumerate(plan.chapters, start=1))

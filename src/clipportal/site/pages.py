@@ -14,10 +14,12 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from clipportal.captions import Cue
+from clipportal.captions.parse import Cue
+from clipportal.ids import unique_ids
+from clipportal.media.manifest import ChapterStill, inside_clip
 from clipportal.pipeline import PreparedClip
-from clipportal.search import BUNDLE_DIR, TERMS_META, search_terms
 from clipportal.settings import Settings
+from clipportal.site.search import BUNDLE_DIR, TERMS_META, search_terms
 from clipportal.textutil import (
     format_date_ja,
     format_duration,
@@ -41,7 +43,7 @@ SEARCH_PAGE = "search.md"
 SEARCH_SCRIPT = "assets/clipportal-search.js"
 
 _env = jinja2.Environment(
-    loader=jinja2.PackageLoader("clipportal", "templates"),
+    loader=jinja2.PackageLoader("clipportal.site", "templates"),
     autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
@@ -117,18 +119,18 @@ def front_matter(title: str, extra: dict[str, Any] | None = None) -> str:
 
 def _poster_at(item: PreparedClip, width: int) -> dict[str, Any]:
     """The smallest poster at least `width` wide (else the largest there is)."""
-    posters = sorted(item.media["posters"], key=lambda p: int(p["width"]))
-    return next((p for p in posters if int(p["width"]) >= width), posters[-1])
+    posters = sorted(item.media.posters, key=lambda p: p.width)
+    return vars(next((p for p in posters if p.width >= width), posters[-1]))
 
 
 def card_data(item: PreparedClip, link: _Linker) -> dict[str, Any]:
-    posters = sorted(item.media["posters"], key=lambda p: int(p["width"]))
+    posters = sorted(item.media.posters, key=lambda p: p.width)
     return {
         "slug": item.clip.slug, "title": item.clip.title, "duration": item.duration,
         "url": link.clip(item.clip.slug), "date": item.clip.date, "sizes": CARD_SIZES,
-        "jpg": [(link.to(f"{item.media_dir}/{p['jpg']}"), p["width"]) for p in posters],
-        "webp": [(link.to(f"{item.media_dir}/{p['webp']}"), p["width"]) for p in posters],
-        "width": posters[0]["width"], "height": posters[0]["height"],
+        "jpg": [(link.to(f"{item.media_dir}/{p.jpg}"), p.width) for p in posters],
+        "webp": [(link.to(f"{item.media_dir}/{p.webp}"), p.width) for p in posters],
+        "width": posters[0].width, "height": posters[0].height,
     }
 
 
@@ -254,18 +256,17 @@ def _meta_description(description_html: str) -> str:
 def _sources(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
     """Renditions, smallest first: without JavaScript the browser plays the first one, and on
     patchy mobile data the small file is the safe choice."""
-    renditions = sorted(item.media["renditions"], key=lambda r: (int(r["height"]),
-                                                                  int(r["bytes"])))
-    return [{"src": link.to(f"{item.media_dir}/{r['file']}"), "name": r["name"],
-             "label": r["label"] or r["name"], "mb": f"{r['bytes'] / 1_000_000:.1f}",
-             "width": r["width"], "height": r["height"]}
+    renditions = sorted(item.media.renditions, key=lambda r: (r.height, r.bytes))
+    return [{"src": link.to(f"{item.media_dir}/{r.file}"), "name": r.name,
+             "label": r.label or r.name, "mb": f"{r.bytes / 1_000_000:.1f}",
+             "width": r.width, "height": r.height}
             for r in renditions]
 
 
 def _hls(item: PreparedClip, link: _Linker) -> str:
     """The adaptive playlist's URL when the portal writes HLS (`hls: true`), else ''."""
-    hls = item.media.get("hls")
-    return link.to(f"{item.media_dir}/{hls['master']}") if hls else ""
+    hls = item.media.hls
+    return link.to(f"{item.media_dir}/{hls.master}") if hls else ""
 
 
 def _tracks(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
@@ -276,13 +277,16 @@ def _tracks(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
 def _chapters(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
     """Chapters inside the clip, each with its thumbnail when the media step made one (the
     manifest lists them in chapter order)."""
-    inside = [c for c in item.clip.chapters if c.start < item.duration]
-    stills = list(item.media.get("chapters", []))
-    stills = stills if len(stills) == len(inside) else [None] * len(inside)
+    inside = [c for c in item.clip.chapters if inside_clip(c.start, item.duration)]
+    stills = item.media.chapters  # one per chapter inside the clip, by the same rule
     return [{"start": c.start, "seconds": int(c.start), "title": c.title,
-             "thumb": {"src": link.to(f"{item.media_dir}/{s['webp']}"), "width": s["width"],
-                       "height": s["height"]} if s else None}
-            for c, s in zip(inside, stills, strict=True)]
+             "thumb": _thumb(stills[i], item, link) if i < len(stills) else None}
+            for i, c in enumerate(inside)]
+
+
+def _thumb(still: ChapterStill, item: PreparedClip, link: _Linker) -> dict[str, Any]:
+    return {"src": link.to(f"{item.media_dir}/{still.webp}"), "width": still.width,
+            "height": still.height}
 
 
 def transcript_groups(cues: Sequence[Cue]) -> list[dict[str, Any]]:
@@ -293,20 +297,10 @@ def transcript_groups(cues: Sequence[Cue]) -> list[dict[str, Any]]:
         if not groups or cue.start - groups[-1]["start"] >= TRANSCRIPT_GROUP_SECONDS:
             groups.append({"start": cue.start, "seconds": int(cue.start), "texts": []})
         groups[-1]["texts"].append(cue.plain_text())
-    _unique_ids(groups)
-    return groups
-
-
-def _unique_ids(groups: list[dict[str, Any]]) -> None:
-    seen: set[str] = set()
-    for group in groups:
-        base = f"t-{group['seconds']}"
-        ident, n = base, 1
-        while ident in seen:
-            n += 1
-            ident = f"{base}-{n}"
-        seen.add(ident)
+    for group, ident in zip(groups, unique_ids(f"t-{g['seconds']}" for g in groups),
+                            strict=True):
         group["id"] = ident
+    return groups
 
 
 def render_search_page(settings: Settings, paths: PagePaths) -> str:

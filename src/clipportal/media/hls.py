@@ -18,7 +18,8 @@ from typing import Any
 import av
 
 from clipportal.errors import MediaError, Problem
-from clipportal.verify import duration_tolerance
+from clipportal.media.manifest import Hls, Manifest, Rendition
+from clipportal.media.output_checks import duration_tolerance
 
 MASTER = "master.m3u8"
 AAC_LC = "mp4a.40.2"
@@ -70,22 +71,21 @@ def read_playlist(path: Path) -> MediaPlaylist:
     return MediaPlaylist(path.stem, tuple(durations), tuple(sizes), end)
 
 
-def write_hls(folder: Path, manifest: dict[str, Any], gop_seconds: float,
-              clip: str) -> dict[str, Any]:
+def write_hls(folder: Path, manifest: Manifest, gop_seconds: float, clip: str) -> Hls:
     """Check every media playlist against its file and the clip's duration, then write the
     master playlist (smallest rendition first: phones start on it and step up)."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
     problems: list[str] = []
-    for rendition in manifest["renditions"]:
-        playlist = read_playlist(folder / f"{rendition['name']}.m3u8")
-        problems += _playlist_problems(playlist, folder / rendition["file"],
-                                       float(manifest["duration"]), gop_seconds)
+    for rendition in manifest.renditions:
+        playlist = read_playlist(folder / f"{rendition.name}.m3u8")
+        problems += _playlist_problems(playlist, folder / rendition.file,
+                                       manifest.duration, gop_seconds)
         lines += [_stream_inf(playlist, rendition, manifest, folder), f"{playlist.name}.m3u8"]
     if problems:
         raise MediaError(Problem(clip, "the HLS playlists are wrong: " + "; ".join(problems),
                                  "build again; if it persists, turn `hls` off in mkdocs.yml"))
     (folder / MASTER).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return {"master": MASTER, "playlists": [f"{r['name']}.m3u8" for r in manifest["renditions"]]}
+    return Hls(MASTER, tuple(f"{r.name}.m3u8" for r in manifest.renditions))
 
 
 def _playlist_problems(playlist: MediaPlaylist, media: Path, duration: float,
@@ -104,15 +104,15 @@ def _playlist_problems(playlist: MediaPlaylist, media: Path, duration: float,
     return problems
 
 
-def _stream_inf(playlist: MediaPlaylist, rendition: dict[str, Any],
-                manifest: dict[str, Any], folder: Path) -> str:
-    codecs = [avc1_codec(folder / rendition["file"])]
-    codecs += [AAC_LC] if manifest["has_audio"] else []
-    fps = float(manifest.get("fps", 0) or 0)
+def _stream_inf(playlist: MediaPlaylist, rendition: Rendition, manifest: Manifest,
+                folder: Path) -> str:
+    codecs = [avc1_codec(folder / rendition.file)]
+    codecs += [AAC_LC] if manifest.has_audio else []
+    fps = manifest.fps
     rate = f",FRAME-RATE={fps:.3f}" if fps > 0 else ""
     return (f"#EXT-X-STREAM-INF:BANDWIDTH={playlist.peak_bps},"
             f"AVERAGE-BANDWIDTH={playlist.average_bps},"
-            f"RESOLUTION={rendition['width']}x{rendition['height']}{rate},"
+            f"RESOLUTION={rendition.width}x{rendition.height}{rate},"
             f"CODECS=\"{','.join(codecs)}\"")
 
 

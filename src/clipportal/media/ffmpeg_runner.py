@@ -77,7 +77,7 @@ def _version_of(exe: str) -> str:
 
 def _cannot_run(exe: str, exc: OSError) -> ToolMissingError:
     return ToolMissingError(Problem(
-        "ffmpeg", f"cannot run '{exe}' ({exc.strerror or exc})",
+        "ffmpeg", f"cannot run '{exe}' ({exc.strerror or 'it cannot be started'})",
         "install ffmpeg (apt-get install ffmpeg) or `pip install imageio-ffmpeg`, and check "
         "CLIPPORTAL_FFMPEG if it is set"))
 
