@@ -18,7 +18,6 @@ from mkdocs.structure.files import Files, get_files
 from test_pages import FULL, MINIMAL
 
 from clipportal.pipeline import Prepared
-from clipportal.site.offline import SCRIPT as OFFLINE_SCRIPT
 from clipportal.site.mkdocs_plugin import (
     ASSETS,
     LINKED_ASSETS,
@@ -26,6 +25,7 @@ from clipportal.site.mkdocs_plugin import (
     _check_site_dir,
     _relative_404,
 )
+from clipportal.site.offline import SCRIPT as OFFLINE_SCRIPT
 
 MKDOCS_YML = ("site_name: テスト\ntheme:\n  name: material\n  language: ja\n"
               "plugins:\n  - clipportal:\n      topics: {goal-setting: 目標設定, testimonials: "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from clipportal.captions.memo import MEMO_FILE, CaptionMemo
 from clipportal.captions.parse import Cue
 from clipportal.captions.tracks import TrackFile, caption_tracks, chapter_tracks, storyboard_track
 from clipportal.catalog.clips import Catalog, Clip
@@ -120,7 +121,10 @@ def prepare(root: Path, settings: Settings, catalog: Catalog, jobs: int | None =
     reporter.start(len(media_jobs))
     results = _run_all(media_jobs, root, cache, jobs, reporter, executor)
     reporter.finish()
-    return _assemble(catalog, settings, cache, results)
+    memo = CaptionMemo(root / MEMO_FILE)
+    prepared = _assemble(catalog, settings, cache, results, memo)
+    memo.save()
+    return prepared
 
 
 def media_jobs(root: Path, settings: Settings, catalog: Catalog) -> list[MediaJob]:
@@ -181,7 +185,7 @@ def _outcome(future: Future[Manifest], reporter: Reporter, slug: str) -> Outcome
 
 
 def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
-              results: dict[str, Outcome]) -> Prepared:
+              results: dict[str, Outcome], memo: CaptionMemo | None = None) -> Prepared:
     problems = list(catalog.problems)
     prepared = []
     for clip in catalog.clips:
@@ -189,7 +193,7 @@ def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
         if isinstance(outcome, ClipportalError):
             problems.extend(outcome.problems)
             continue
-        item, found = _prepare_clip(clip, outcome, settings, cache)
+        item, found = _prepare_clip(clip, outcome, settings, cache, memo)
         problems += found
         if item is not None:
             prepared.append(item)
@@ -200,16 +204,17 @@ def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
     return Prepared(tuple(prepared), tuple(problems), encoded, len(results) - encoded)
 
 
-def _prepare_clip(clip: Clip, manifest: Manifest, settings: Settings,
-                  cache: MediaCache) -> tuple[PreparedClip | None, list[Problem]]:
-    """The clip ready for its page (None when its captions fail), and the problems found."""
+def _prepare_clip(clip: Clip, manifest: Manifest, settings: Settings, cache: MediaCache,
+                  memo: CaptionMemo | None = None) -> tuple[PreparedClip | None, list[Problem]]:
+    """The clip ready for its page (None when its captions fail), and the problems found.
+    With a memo, caption files whose bytes are unchanged are not read again."""
     media_dir = f"media/{clip.slug}/{manifest.key[:10]}"
-    captions = caption_tracks(clip, manifest.duration, settings, media_dir)
+    captions = caption_tracks(clip, manifest.duration, settings, media_dir, memo)
     problems = [*(_media_warning(clip, note) for note in manifest.warnings), *captions.problems]
     if captions.failed:
         return None, problems
     chapters, chapter_problems = chapter_tracks(clip, manifest.duration, media_dir)
-    tracks = (*captions.tracks, *chapters, storyboard_track(manifest, media_dir))
+    tracks = (*captions.tracks, *chapters, storyboard_track(manifest, media_dir, memo))
     return PreparedClip(clip, manifest, media_dir, cache.entry(manifest.key), tracks,
                         captions.transcript), problems + chapter_problems
 

@@ -72,21 +72,39 @@ SUMMARY_COLUMNS = ("clip", "media", "encode time (s)")
 """Then one column per rendition with its file size. `media` says whether the clip's media
 was encoded in this build or taken from build/cache/."""
 
+SUMMARY_ROWS = 20
+"""Longer summaries list only the clips encoded in this build and count the others: a table of
+a thousand cached clips helps nobody (and took 0.8 s to print)."""
+
 
 def print_summary(prepared: Prepared, reporter: ConsoleReporter, elapsed: float, site: Path,
                   root: Path) -> None:
+    shown = summary_rows(prepared)
     names = _rendition_names(prepared)
     table = Table(title="clipportal build", title_justify="left")
     for column in (*SUMMARY_COLUMNS, *names):
         table.add_column(column, justify="left" if column in SUMMARY_COLUMNS[:2] else "right")
-    for item in prepared.clips:
+    for item in shown:
         table.add_row(*_summary_row(item, reporter.seconds.get(item.clip.slug), names))
-    reporter.console.print(table)
+    hidden = len(prepared.clips) - len(shown)
+    if hidden:
+        table.caption = f"… and {hidden} unchanged clips from the cache"
+    if shown or not hidden:
+        reporter.console.print(table)
+    else:
+        reporter.console.print(f"all {hidden} clips unchanged (from the cache)")
     where = site.relative_to(root) if site.is_relative_to(root) else site
     reporter.console.print(
         f"{len(prepared.clips)} clips: {prepared.encoded} encoded, {prepared.cached} from cache; "
         f"site in {where}/ ({elapsed:.1f} s). Preview it with `clipportal serve`, or put "
         f"{where}/ on any web server.")
+
+
+def summary_rows(prepared: Prepared) -> list[PreparedClip]:
+    """Every clip when there are few; else the encoded ones only."""
+    if len(prepared.clips) <= SUMMARY_ROWS:
+        return list(prepared.clips)
+    return [item for item in prepared.clips if not item.media.from_cache]
 
 
 def _summary_row(item: PreparedClip, took: float | None, names: list[str]) -> list[str]:

@@ -27,12 +27,13 @@ def site_fingerprint(root: Path, prepared: Prepared, settings: Settings) -> str:
         digest.update(item.media.key.encode())
         for track in item.tracks:
             digest.update(track.path.encode() + track.content.encode())
-    for path in _inputs(root):
+    for path in input_files(root):
         digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def _inputs(root: Path) -> list[Path]:
+def input_files(root: Path) -> list[Path]:
+    """The project and package files every page depends on."""
     files = [root / "mkdocs.yml"] if (root / "mkdocs.yml").is_file() else []
     for folder in (root / "docs", PACKAGE):
         files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in

@@ -4,6 +4,7 @@ same site; the CLI only adds a progress bar and prepares the media before MkDocs
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,15 @@ from clipportal.errors import ClipportalError
 from clipportal.pipeline import Prepared, prepare_on, scheduler_address
 from clipportal.settings import OPTIONS, Settings, effective_site_dir, settings_from_mapping
 from clipportal.site import mkdocs_offline
-from clipportal.site.offline import OFFLINE_PAGE, topic_context
+from clipportal.site.offline import OFFLINE_PAGE
+from clipportal.site.pagecache import CACHE_FOLDER, MarkdownMemo, PageCache, shared_inputs_digest
 from clipportal.site.pages import (
     SEARCH_PAGE,
     PagePaths,
-    render_clip_page,
+    TextMemo,
+    generated_pages,
     render_home_section,
     render_search_page,
-    render_topic_page,
 )
 from clipportal.site.search import index_site
 
@@ -41,6 +43,9 @@ LINKED_ASSETS = ("assets/clipportal.css", "assets/clipportal.js")
 ASSETS = (*LINKED_ASSETS, "assets/clipportal-search.js")
 """Copied into the site; the search script is loaded by the search page alone."""
 HOME_MARKER = "<!-- clipportal:home -->"
+CACHED_TEMPLATE = "clipportal-cached.html"
+"""An (empty) template for pages whose HTML is kept from the last build."""
+CACHED_KINDS = {"clip", "topic"}
 
 
 class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -61,6 +66,9 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.root = Path(".")
         self.paths = PagePaths()
         self.serving = False
+        self.page_cache: PageCache | None = None
+        self._page_keys: dict[str, str] = {}
+        self._kept: dict[str, str] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"  # serve builds into a temporary folder
@@ -81,6 +89,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         _configure_nav(config, self.settings)
         if self.settings.offline:
             mkdocs_offline.configure(config)
+        self.page_cache = _page_cache(config, self.root, self.serving)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -88,7 +97,9 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         prepared = self.prepared or self._prepare()
         self.prepared = None  # `mkdocs serve` rebuilds must look at the files again
         self._current = prepared
-        _add_generated_pages(files, config, prepared, self.settings, self.paths)
+        self._page_keys, self._kept = {}, {}
+        memo = MarkdownMemo(self.page_cache) if self.page_cache else None
+        _add_generated_pages(files, config, prepared, self.settings, self.paths, memo)
         _add_media(files, config, prepared)
         _add_assets(files, config)
         if self.settings.offline:
@@ -113,6 +124,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
+        if self._kept_from_cache(page):
+            return ""  # nothing to render: its HTML is put back in on_post_page
         # a generated home page (no docs/index.md) carries the marker; other generated pages
         # (topics, clips) are complete already
         if not page.is_homepage or (page.file.generated_by and HOME_MARKER not in markdown):
@@ -124,15 +137,39 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
             return markdown.replace(HOME_MARKER, section, 1)
         return f"{markdown}\n\n{section}"
 
+    def _kept_from_cache(self, page: Page) -> bool:
+        """Whether the page's HTML can come from the page cache (then its theme template is
+        replaced by an empty one); else its key is remembered to store the HTML."""
+        cache = self.page_cache
+        if cache is None or page.meta.get("clipportal") not in CACHED_KINDS or not (
+                page.file.generated_by):
+            return False
+        key = cache.key(page.file.src_uri, page.file.content_string)
+        html = cache.get(key)
+        if html is None:
+            self._page_keys[page.file.src_uri] = key
+            return False
+        self._kept[page.file.src_uri] = html
+        page.meta["template"] = CACHED_TEMPLATE
+        return True
+
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        if self.settings is None or not self.settings.offline:
-            return output
-        return mkdocs_offline.post_page(output, page.url, config)
+        kept = self._kept.pop(page.file.src_uri, None)
+        if kept is not None:
+            return kept  # stored after the offline step below, so it carries it already
+        if self.settings is not None and self.settings.offline:
+            output = mkdocs_offline.post_page(output, page.url, config)
+        key = self._page_keys.pop(page.file.src_uri, None)
+        if key is not None and self.page_cache is not None:
+            self.page_cache.put(key, output)
+        return output
 
     # last, after any other plugin a portal adds: the 404 rewrite and the search index must see
     # the pages as they are finally written
     @event_priority(-100)
     def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.page_cache is not None:
+            self.page_cache.prune()
         _relative_404(Path(config.site_dir) / "404.html")
         if self.settings is not None and self.settings.offline:
             mkdocs_offline.post_build(config, self._current.clips, self.settings, self.paths)
@@ -160,6 +197,17 @@ def _relative_404(page: Path) -> None:
         html = html.replace('"base": "/"', '"base": "."').replace(
             '__md_scope=new URL("/"', '__md_scope=new URL("."')
         page.write_text(html, encoding="utf-8")
+
+
+def _page_cache(config: MkDocsConfig, root: Path, serving: bool) -> PageCache | None:
+    """The page cache, when clipportal is the only plugin: another plugin may read or change
+    the content of the pages whose rendering the cache skips (MkDocs' search indexes it)."""
+    if set(config.plugins) - {"clipportal"}:
+        return None
+    shared = shared_inputs_digest(root, str(config.site_url or ""),
+                                  str(config.use_directory_urls), str(serving))
+    # a preview (serve) and a build keep their pages apart: each prunes what it did not use
+    return PageCache(root / CACHE_FOLDER / ("serve" if serving else "build"), shared)
 
 
 def _check_site_dir(site_dir: Path, root: Path) -> None:
@@ -206,16 +254,9 @@ def _configure_nav(config: MkDocsConfig, settings: Settings) -> None:
 
 
 def _add_generated_pages(files: Files, config: MkDocsConfig, prepared: Prepared,
-                         settings: Settings, paths: PagePaths) -> None:
-    clips = prepared.clips
-    for topic, name in settings.topics.items():
-        in_topic = [c for c in clips if c.clip.topic == topic]
-        _add_text(files, config, PagePaths.topic(topic),
-                  render_topic_page(topic, name, in_topic, paths,
-                                    topic_context(in_topic, settings)))
-        for item in in_topic:
-            _add_text(files, config, PagePaths.clip(item.clip.slug),
-                      render_clip_page(item, settings, in_topic, paths))
+                         settings: Settings, paths: PagePaths, memo: TextMemo | None) -> None:
+    for src_uri, content in generated_pages(settings, prepared.clips, paths, memo).items():
+        _add_text(files, config, src_uri, content)
     if files.get_file_from_path("index.md") is None:
         _add_text(files, config, "index.md", "---\ntitle: ホーム\n---\n\n" + HOME_MARKER + "\n")
     _add_text(files, config, SEARCH_PAGE, render_search_page(settings, paths))
@@ -228,11 +269,28 @@ def _add_text(files: Files, config: MkDocsConfig, src_uri: str, content: str) ->
     files.append(File.generated(config, src_uri, content=content))
 
 
+class _LinkedMedia(File):
+    """A media file from the cache, hard-linked into the site where the file system allows
+    (else copied): MkDocs empties the site folder before each build, and copying every video
+    of a large portal again was most of a rebuild's disk work. Entries in the cache are never
+    changed in place, so a link cannot see its bytes change."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        assert self.abs_src_path is not None
+        target = Path(self.abs_dest_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.unlink(missing_ok=True)
+            os.link(self.abs_src_path, target)
+        except OSError:
+            super().copy_file(dirty)
+
+
 def _add_media(files: Files, config: MkDocsConfig, prepared: Prepared) -> None:
     for item in prepared.clips:
         for name in item.media.file_names():
-            files.append(File.generated(config, f"{item.media_dir}/{name}",
-                                        abs_src_path=str(item.cache_dir / name)))
+            files.append(_LinkedMedia.generated(config, f"{item.media_dir}/{name}",
+                                                abs_src_path=str(item.cache_dir / name)))
         for track in item.tracks:
             files.append(File.generated(config, track.path, content=track.content))
 

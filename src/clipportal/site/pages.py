@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import yaml
@@ -19,7 +19,7 @@ from clipportal.ids import unique_ids
 from clipportal.media.manifest import ChapterStill, Poster, inside_clip
 from clipportal.pipeline import PreparedClip
 from clipportal.settings import Settings
-from clipportal.site.offline import OFFLINE_PAGE, clip_context
+from clipportal.site.offline import OFFLINE_PAGE, clip_context, topic_context
 from clipportal.site.search import BUNDLE_DIR, TERMS_META, search_terms
 from clipportal.textutil import (
     format_date_ja,
@@ -30,6 +30,9 @@ from clipportal.textutil import (
 
 TRANSCRIPT_GROUP_SECONDS = 20.0
 NEWEST_ON_HOME = 6
+TOPIC_FIRST_CARDS = 12
+"""Cards a topic page lists at once; the others are behind 「もっと見る」 (pages that stay light:
+a phone fetches the pictures of the first cards only)."""
 SPEEDS = ("0.75", "1", "1.25", "1.5", "1.75", "2")
 CARD_SIZES = "(max-width: 600px) 160px, 300px"
 """A phone shows cards as a list (picture 160 CSS px wide); wider screens as a ~300 px grid."""
@@ -138,7 +141,7 @@ def render_topic_page(topic: str, name: str, clips: Sequence[PreparedClip],
     link = _Linker(paths, PagePaths.topic(topic))
     body = _env.get_template("topic.html").render(
         name=name, cards=[card_data(c, link) for c in clips], home=link.page("index.md"),
-        topic=topic, offline=offline)
+        topic=topic, offline=offline, shown=TOPIC_FIRST_CARDS)
     return front_matter(name, {"clipportal": "topic", "hide": ["toc"]}) + body
 
 
@@ -159,11 +162,54 @@ def render_home_section(settings: Settings, clips: Sequence[PreparedClip],
         search=link.page(SEARCH_PAGE))
 
 
+class TextMemo(Protocol):
+    """Keeps generated text by a description of its inputs (clipportal.pagecache)."""
+
+    def get(self, inputs: str) -> str | None: ...
+    def put(self, inputs: str, text: str) -> None: ...
+
+
+def generated_pages(settings: Settings, clips: Sequence[PreparedClip], paths: PagePaths,
+                    memo: TextMemo | None = None) -> dict[str, str]:
+    """Every topic page and clip page (source path → Markdown), in linear time: each clip's
+    "next clip" is found once per topic, not by searching the topic for every clip. With a
+    memo, clip pages whose inputs are unchanged are taken from it instead of rendered."""
+    by_topic: dict[str, list[PreparedClip]] = {t: [] for t in settings.topics}
+    for item in clips:
+        by_topic.setdefault(item.clip.topic, []).append(item)
+    pages: dict[str, str] = {}
+    for topic, name in settings.topics.items():
+        in_topic = by_topic[topic]
+        pages[PagePaths.topic(topic)] = render_topic_page(topic, name, in_topic, paths,
+                                                          topic_context(in_topic, settings))
+        followers = [*in_topic[1:], None][:len(in_topic)]
+        for item, following in zip(in_topic, followers, strict=True):
+            pages[PagePaths.clip(item.clip.slug)] = _clip_page(item, settings, following,
+                                                               paths, memo)
+    return pages
+
+
+def _clip_page(item: PreparedClip, settings: Settings, following: PreparedClip | None,
+               paths: PagePaths, memo: TextMemo | None) -> str:
+    if memo is None:
+        return _render_clip(item, settings, following, paths)
+    inputs = repr((item, following and (following.clip, following.media), settings, paths))
+    page = memo.get(inputs)
+    if page is None:
+        page = _render_clip(item, settings, following, paths)
+        memo.put(inputs, page)
+    return page
+
+
 def render_clip_page(item: PreparedClip, settings: Settings, siblings: Sequence[PreparedClip],
                      paths: PagePaths) -> str:
+    return _render_clip(item, settings, _next_in_topic(item, siblings), paths)
+
+
+def _render_clip(item: PreparedClip, settings: Settings, following: PreparedClip | None,
+                 paths: PagePaths) -> str:
     clip = item.clip
     link = _Linker(paths, PagePaths.clip(clip.slug))
-    following = _next_in_topic(item, siblings)
     description = markdown_to_safe_html(clip.description) if clip.description else ""
     poster = _poster_at(item, PLAYER_POSTER_WIDTH)
     body = _env.get_template("clip.html").render(
