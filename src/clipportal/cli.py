@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 help="what to do (see `clipportal COMMAND --help`)")
     commands = (_build_command(sub), _encode_command(sub), _check_command(sub),
-                _serve_command(sub), _new_command(sub))
+                _serve_command(sub), _new_command(sub), _cache_command(sub))
     for command in commands:
         command.add_argument("--verbose", "-v", action="store_true",
                              help="also print debug messages, such as ffmpeg command lines")
@@ -107,6 +107,18 @@ def _new_command(sub: Subcommands) -> argparse.ArgumentParser:
                      "or from the topic and title)")
     new.add_argument("--dir", metavar="DIR", default=".", type=Path, help=PROJECT_HELP)
     return new
+
+
+def _cache_command(sub: Subcommands) -> argparse.ArgumentParser:
+    cache = sub.add_parser("cache", help="look after the media cache in DIR/build/cache")
+    actions = cache.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                   help="what to do (only `prune` for now)")
+    prune = actions.add_parser("prune", help="remove cache entries no clip uses any more, "
+                               "and leftovers of interrupted builds")
+    prune.add_argument("dir", metavar="DIR", nargs="?", default=".", type=Path, help=PROJECT_HELP)
+    prune.add_argument("--dry-run", action="store_true",
+                       help="only list what would be removed")
+    return prune
 
 
 def _positive_int(text: str) -> int:
@@ -217,6 +229,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _check(args.dir.resolve(), args.strict)
     if args.command == "serve":
         return _serve(args.dir.resolve(), args.addr)
+    if args.command == "cache":
+        return _prune(args.dir.resolve(), args.dry_run)
     from clipportal.commands.new import write_new_clip
 
     made = write_new_clip(args.dir.resolve(), args.video, args.topic, args.title, args.slug)
@@ -367,6 +381,28 @@ def _encode(root: Path, shard: Shard | None, list_missing: bool, jobs: int | Non
     print(f"shard {shard.index}/{shard.count}: {len(prepared.clips)} clips, "
           f"{prepared.encoded} encoded, {prepared.cached} from cache", file=sys.stderr)
     return EXIT_OK
+
+
+def _prune(root: Path, dry_run: bool) -> int:
+    from clipportal.commands.cache import prune_cache
+    from clipportal.media.lock import build_lock
+
+    with build_lock(root / "build"):  # never while a build reads or writes the cache
+        pruned = prune_cache(root, dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for entry in pruned:
+        print(f"{verb} {entry.name} ({_bytes(entry.size)})")
+    total = _bytes(sum(entry.size for entry in pruned))
+    print(f"{'would free' if dry_run else 'freed'} {total} in {len(pruned)} entries",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def _bytes(count: int) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} bytes"
 
 
 def _site_step(root: Path, prepared: Prepared, settings: Settings, strict: bool) -> Path:

@@ -14,7 +14,7 @@ from clipportal.pipeline import Prepared, Reporter, media_jobs, prepare
 from clipportal.settings import Settings, load_settings
 
 
-def _job_keys(root: Path, settings: Settings, catalog: Catalog) -> dict[str, str]:
+def job_keys(root: Path, settings: Settings, catalog: Catalog) -> dict[str, str]:
     """Slug → cache key, as this machine's build would compute it."""
     version = ffmpeg_version(root / "build" / "cache")
     return {job.slug: job.key(version) for job in media_jobs(root, settings, catalog)}
@@ -25,7 +25,7 @@ def encode_shard(root: Path, shard: Shard, jobs: int | None, reporter: Reporter)
     raises the same problems a build would."""
     settings = load_settings(root)
     catalog = load_catalog(root, settings)
-    keys = _job_keys(root, settings, catalog)
+    keys = job_keys(root, settings, catalog)
     mine = replace(catalog, clips=tuple(c for c in catalog.clips if shard.holds(keys[c.slug])))
     return prepare(root, settings, mine, jobs, reporter)
 
@@ -35,5 +35,5 @@ def missing_jobs(root: Path) -> list[tuple[str, str]]:
     settings = load_settings(root)
     catalog = load_catalog(root, settings)
     cache = MediaCache(root / "build" / "cache")
-    keys = _job_keys(root, settings, catalog)
+    keys = job_keys(root, settings, catalog)
     return [(keys[c.slug], c.slug) for c in catalog.clips if cache.lookup(keys[c.slug]) is None]

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from clipportal.media.manifest import Manifest
 
 MANIFEST = "manifest.json"
 _HASH_MEMO = "source-hashes.json"
+_KEY_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 class MediaCache:
@@ -113,6 +115,33 @@ class MediaCache:
                     shutil.rmtree(leftover, ignore_errors=True)
                     _lease_path(leftover).unlink(missing_ok=True)
 
+    def unused(self, keep: Iterable[str]) -> list[Path]:
+        """What a prune may remove: entries no key in `keep` names, damaged entries set aside,
+        and staging folders no live job holds. Memo files are small and kept."""
+        kept = set(keep)
+        entries = [p for p in self._folders(self.root)
+                   if _KEY_NAME.fullmatch(p.name) and p.name not in kept]
+        damaged = [p for p in self._folders(self.root)
+                   if p.name.startswith((".damaged-", ".pruning-"))]
+        staged = [p for p in self._folders(self.root / ".staging") if _lease_is_free(p)]
+        return sorted(entries) + sorted(damaged) + sorted(staged)
+
+    @staticmethod
+    def _folders(parent: Path) -> list[Path]:
+        try:
+            return [p for p in parent.iterdir() if p.is_dir()]
+        except FileNotFoundError:
+            return []
+
+    def remove(self, folder: Path) -> None:
+        """Delete an entry or leftover `unused` named: renamed aside first, so a reader never
+        sees a half-deleted entry it could take for a damaged one."""
+        aside = self.root / f".pruning-{folder.name}-{uuid.uuid4().hex[:8]}"
+        with contextlib.suppress(OSError):
+            os.replace(folder, aside)
+            shutil.rmtree(aside, ignore_errors=True)
+        _lease_path(folder).unlink(missing_ok=True)
+
     def source_hash(self, path: Path, relative: str) -> str:
         """SHA-256 of a source file, memoised by (path, size, mtime) to skip re-reading large
         files; the memo only saves time, the key itself is the content hash."""
@@ -171,6 +200,11 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return -1
+
+
+def tree_size(folder: Path) -> int:
+    """Bytes of the files under `folder`."""
+    return sum(_size(Path(top) / name) for top, _, names in os.walk(folder) for name in names)
 
 
 def file_sha256(path: Path) -> str:
