@@ -22,7 +22,7 @@ from clipportal.captions.tracks import TrackFile
 from clipportal.catalog.clips import Chapter, Clip
 from clipportal.media.manifest import Manifest
 from clipportal.pipeline import PreparedClip
-from clipportal.settings import Settings
+from clipportal.settings import Settings, settings_from_mapping
 from clipportal.site.pages import (
     PagePaths,
     render_clip_page,
@@ -36,6 +36,8 @@ from clipportal.site.search import search_terms
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 SETTINGS = Settings()
+MEDIA_URL = "https://media.example.jp/portal/"
+MEDIA_SETTINGS = settings_from_mapping({"media_url": MEDIA_URL})
 XSS = '<script>alert(1)</script><img src=x onerror=alert(1)>"><svg onload=alert(1)>'
 
 
@@ -109,11 +111,13 @@ def pages() -> dict[str, str]:
     """Every page type, with directory URLs and (one clip) without them."""
     paths = PagePaths()
     flat = PagePaths(use_directory_urls=False)
+    media = PagePaths(media_url=MEDIA_URL)
     return {
         "clip-full.md": render_clip_page(FULL, SETTINGS, TOPIC, paths),
         "clip-minimal.md": render_clip_page(MINIMAL, SETTINGS, TOPIC, paths),
         "clip-hostile.md": render_clip_page(HOSTILE, SETTINGS, TOPIC, paths),
         "clip-full-flat-urls.md": render_clip_page(FULL, SETTINGS, TOPIC, flat),
+        "clip-full-media-url.md": render_clip_page(FULL, MEDIA_SETTINGS, TOPIC, media),
         "topic.md": render_topic_page("goal-setting", "目標設定", TOPIC, paths),
         "topic-empty.md": render_topic_page("testimonials", "職員の声", [], paths),
         "home.md": render_home_section(SETTINGS, TOPIC, paths),

@@ -120,6 +120,7 @@ WRITTEN: dict[str, tuple[object, object]] = {
     "jobs": (3, 3),
     "offline": (False, False),
     "offline_rendition": ("720p", "720p"),
+    "media_url": ("https://media.example.jp/p", "https://media.example.jp/p/"),
     "scheduler": ("tcp://127.0.0.1:8786", "tcp://127.0.0.1:8786"),
 }
 

@@ -24,6 +24,8 @@ from clipportal.media.manifest import Manifest
 from clipportal.settings import Settings
 
 log = logging.getLogger(__name__)
+MEDIA_PREFIX = "media/"
+"""Where media files sit in the site (and, below it, in build/media/ for `media_url`)."""
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ def _prepare_clip(clip: Clip, manifest: Manifest, settings: Settings, cache: Med
                   memo: CaptionMemo | None = None) -> tuple[PreparedClip | None, list[Problem]]:
     """The clip ready for its page (None when its captions fail), and the problems found.
     With a memo, caption files whose bytes are unchanged are not read again."""
-    media_dir = f"media/{clip.slug}/{manifest.key[:10]}"
+    media_dir = f"{MEDIA_PREFIX}{clip.slug}/{manifest.key[:10]}"
     captions = caption_tracks(clip, manifest.duration, settings, media_dir, memo)
     problems = [*(_media_warning(clip, note) for note in manifest.warnings), *captions.problems]
     if captions.failed:

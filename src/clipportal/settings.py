@@ -163,6 +163,17 @@ def _check_positive(name: str, value: Any, source: str) -> tuple[Any, list[Probl
                           f"write e.g. `{name}: 2`, or leave it out")]
 
 
+def _check_media_url(name: str, value: Any, source: str) -> tuple[Any, list[Problem]]:
+    url = value.strip()
+    if not url:
+        return "", []
+    if not url.startswith(("https://", "http://")) or " " in url:
+        return None, [Problem(source, f"media_url '{value}' is not a web address",
+                              "write e.g. `media_url: https://media.example.jp/portal/`, or "
+                              "leave it out to publish the media with the pages")]
+    return url.rstrip("/") + "/", []  # the media paths are appended to it
+
+
 PRESETS = frozenset({
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
     "veryslow",
@@ -216,6 +227,10 @@ class Settings:
                            "(a service worker, 端末に保存 buttons and the 保存済み page).")
     offline_rendition: str = option("", (str,), "The rendition saved for offline viewing, by "
                                     "name (e.g. 720p); empty: the smallest.")
+    media_url: str = option("", (str,), "Publish the media apart from the pages: videos, "
+                            "posters, stills and tracks load from this address (written to "
+                            "build/media/ for upload); empty: beside the pages.",
+                            check=_check_media_url)
     scheduler: str | None = option(None, (str, type(None)), "Dask scheduler address for the "
                                    "media jobs, e.g. tcp://10.0.0.5:8786 (extra "
                                    "`clipportal[dask]`; `--scheduler` and "
@@ -347,4 +362,6 @@ def settings_from_mapping(mapping: Mapping[str, Any], source: str = "mkdocs.yml"
                 values[name] = value
     if problems:
         raise CatalogError(problems)
+    if values.get("media_url"):  # the service worker saves same-origin files only
+        values["offline"] = False
     return Settings(**values)

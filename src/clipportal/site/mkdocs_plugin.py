@@ -24,6 +24,7 @@ from clipportal.errors import ClipportalError
 from clipportal.pipeline import Prepared, prepare_on, scheduler_address
 from clipportal.settings import OPTIONS, Settings, effective_site_dir, settings_from_mapping
 from clipportal.site import mkdocs_offline
+from clipportal.site.media_out import MEDIA_FOLDER, publish_media
 from clipportal.site.offline import OFFLINE_PAGE
 from clipportal.site.pagecache import CACHE_FOLDER, MarkdownMemo, PageCache, shared_inputs_digest
 from clipportal.site.pages import (
@@ -84,7 +85,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         config.site_dir = str(effective_site_dir(self.root, Path(config.site_dir)))
         if not self.serving:
             _check_site_dir(Path(config.site_dir), self.root)
-        self.paths = PagePaths(config.use_directory_urls)
+        self.paths = PagePaths(config.use_directory_urls, self.settings.media_url)
         _configure_theme(config)
         _configure_nav(config, self.settings)
         if self.settings.offline:
@@ -100,7 +101,10 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self._page_keys, self._kept = {}, {}
         memo = MarkdownMemo(self.page_cache) if self.page_cache else None
         _add_generated_pages(files, config, prepared, self.settings, self.paths, memo)
-        _add_media(files, config, prepared)
+        if self.settings.media_url:  # published apart: the pages name them by media_url
+            publish_media(prepared, self.root / MEDIA_FOLDER)
+        else:
+            _add_media(files, config, prepared)
         _add_assets(files, config)
         if self.settings.offline:
             mkdocs_offline.add_files(files, config, self.paths)

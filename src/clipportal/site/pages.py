@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from clipportal.captions.parse import Cue
 from clipportal.ids import unique_ids
 from clipportal.media.manifest import ChapterStill, Poster, inside_clip
-from clipportal.pipeline import PreparedClip
+from clipportal.pipeline import MEDIA_PREFIX, PreparedClip
 from clipportal.settings import Settings
 from clipportal.site.offline import OFFLINE_PAGE, clip_context, topic_context
 from clipportal.site.search import BUNDLE_DIR, TERMS_META, search_terms
@@ -58,6 +58,14 @@ class PagePaths:
     """Where generated pages land, as Markdown source paths."""
 
     use_directory_urls: bool = True
+    media_url: str = ""
+    """Where the media is published when apart from the pages (`media_url`), ending in '/'."""
+
+    def published(self, site_path: str) -> str:
+        """A media path as published: absolute under `media_url`, else as it is."""
+        if not self.media_url:
+            return site_path
+        return self.media_url + site_path.removeprefix(MEDIA_PREFIX)
 
     @staticmethod
     def clip(slug: str) -> str:
@@ -95,6 +103,11 @@ class _Linker:
     def to(self, site_path: str) -> str:
         return relative(site_path, self.base)
 
+    def media(self, site_path: str) -> str:
+        """A media file or track: under `media_url` when it is set (the path below `media/`,
+        as build/media/ holds it), else relative to this page like any other link."""
+        return self.paths.published(site_path) if self.paths.media_url else self.to(site_path)
+
     def root(self) -> str:
         """The site root as a prefix ("../../" or "") that site paths can be appended to."""
         rel = relative("./", self.base)
@@ -129,8 +142,8 @@ def card_data(item: PreparedClip, link: _Linker) -> dict[str, Any]:
     return {
         "slug": item.clip.slug, "title": item.clip.title, "duration": item.duration,
         "url": link.clip(item.clip.slug), "date": item.clip.date, "sizes": CARD_SIZES,
-        "jpg": [(link.to(f"{item.media_dir}/{p.jpg}"), p.width) for p in posters],
-        "webp": [(link.to(f"{item.media_dir}/{p.webp}"), p.width) for p in posters],
+        "jpg": [(link.media(f"{item.media_dir}/{p.jpg}"), p.width) for p in posters],
+        "webp": [(link.media(f"{item.media_dir}/{p.webp}"), p.width) for p in posters],
         "width": posters[0].width, "height": posters[0].height,
     }
 
@@ -215,9 +228,9 @@ def _render_clip(item: PreparedClip, settings: Settings, following: PreparedClip
     body = _env.get_template("clip.html").render(
         clip=clip, duration=item.duration, topic_name=settings.topics.get(clip.topic, ""),
         topic_url=link.topic(clip.topic), description=Markup(description),
-        poster={"src": link.to(f"{item.media_dir}/{poster.webp}"),
+        poster={"src": link.media(f"{item.media_dir}/{poster.webp}"),
                 "width": poster.width, "height": poster.height},
-        search_poster=f"{item.media_dir}/{_poster_at(item, SEARCH_POSTER_WIDTH).webp}",
+        search_poster=_search_poster(item, paths),
         sources=_sources(item, link), tracks=_tracks(item, link), speeds=SPEEDS,
         hls=_hls(item, link),
         captions=[t for t in item.tracks if t.kind == "captions"],
@@ -261,21 +274,26 @@ def _sources(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
     """Renditions, smallest first: without JavaScript the browser plays the first one, and on
     patchy mobile data the small file is the safe choice."""
     renditions = sorted(item.media.renditions, key=lambda r: (r.height, r.bytes))
-    return [{"src": link.to(f"{item.media_dir}/{r.file}"), "name": r.name,
+    return [{"src": link.media(f"{item.media_dir}/{r.file}"), "name": r.name,
              "label": r.label or r.name, "mb": f"{r.bytes / 1_000_000:.1f}",
              "width": r.width, "height": r.height}
             for r in renditions]
 
 
+def _search_poster(item: PreparedClip, paths: PagePaths) -> str:
+    """Site-relative (the search page adds its root), or absolute under `media_url`."""
+    return paths.published(f"{item.media_dir}/{_poster_at(item, SEARCH_POSTER_WIDTH).webp}")
+
+
 def _hls(item: PreparedClip, link: _Linker) -> str:
     """The adaptive playlist's URL when the portal writes HLS (`hls: true`), else ''."""
     hls = item.media.hls
-    return link.to(f"{item.media_dir}/{hls.master}") if hls else ""
+    return link.media(f"{item.media_dir}/{hls.master}") if hls else ""
 
 
 def _tracks(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
     return [{"kind": t.kind, "lang": t.lang, "label": t.label, "default": t.default,
-             "src": link.to(t.path)} for t in item.tracks]
+             "src": link.media(t.path)} for t in item.tracks]
 
 
 def _chapters(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
@@ -289,7 +307,7 @@ def _chapters(item: PreparedClip, link: _Linker) -> list[dict[str, Any]]:
 
 
 def _thumb(still: ChapterStill, item: PreparedClip, link: _Linker) -> dict[str, Any]:
-    return {"src": link.to(f"{item.media_dir}/{still.webp}"), "width": still.width,
+    return {"src": link.media(f"{item.media_dir}/{still.webp}"), "width": still.width,
             "height": still.height}
 
 

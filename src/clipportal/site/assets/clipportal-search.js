@@ -104,9 +104,11 @@ function renderHit(data) {
   const li = el("li", "cp-hit");
   const a = el("a", "cp-hit-link");
   a.href = link;
-  if (meta.poster && !/^[a-z]+:|^\/\//i.test(meta.poster)) {
+  // site-relative, or absolute http(s) when the media is published apart (media_url)
+  const remote = /^https?:\/\//i.test(meta.poster || "");
+  if (meta.poster && (remote || !/^[a-z]+:|^\/\//i.test(meta.poster))) {
     const img = el("img", "cp-hit-poster");
-    img.src = root + meta.poster;
+    img.src = remote ? meta.poster : root + meta.poster;
     img.alt = "";
     img.width = 160;
     img.height = 90;
