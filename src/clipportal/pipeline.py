@@ -19,8 +19,10 @@ from clipportal.catalog.clips import Catalog, Clip
 from clipportal.errors import ClipportalError, Problem
 from clipportal.media.cache import MediaCache
 from clipportal.media.executors import run_on
+from clipportal.media.ffmpeg_runner import ffmpeg_version
 from clipportal.media.jobs import EncodeSettings, Limits, MediaJob, run_job
 from clipportal.media.manifest import Manifest
+from clipportal.media.remote import fetch_manifests
 from clipportal.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,13 +122,27 @@ def prepare(root: Path, settings: Settings, catalog: Catalog, jobs: int | None =
         cache.clean_staging()
     media_jobs = _media_jobs(root, settings, catalog.clips, cache)
     cache.save_memo()
-    reporter.start(len(media_jobs))
-    results = _run_all(media_jobs, root, cache, jobs, reporter, executor)
+    online = _published(settings, media_jobs, cache)
+    to_run = [job for job in media_jobs if job.slug not in online]
+    reporter.start(len(to_run))
+    results = {**online, **_run_all(to_run, root, cache, jobs, reporter, executor)}
     reporter.finish()
     memo = CaptionMemo(root / MEMO_FILE)
     prepared = _assemble(catalog, settings, cache, results, memo)
     memo.save()
     return prepared
+
+
+def _published(settings: Settings, jobs: Sequence[MediaJob],
+               cache: MediaCache) -> dict[str, Outcome]:
+    """With `media_url`, the clips missing from the local cache whose entry is published
+    already (slug → its manifest): nothing to encode or download for them."""
+    if not settings.media_url:
+        return {}
+    version = ffmpeg_version(cache.root)
+    keys = {job.slug: job.key(version) for job in jobs}
+    wanted = [(slug, key) for slug, key in keys.items() if cache.lookup(key) is None]
+    return dict(fetch_manifests(settings.media_url, wanted)) if wanted else {}
 
 
 def media_jobs(root: Path, settings: Settings, catalog: Catalog) -> list[MediaJob]:

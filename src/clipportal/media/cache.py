@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from clipportal.media.lock import try_lock, unlock
-from clipportal.media.manifest import Manifest
+from clipportal.media.manifest import MANIFEST_FILE, Manifest
 
-MANIFEST = "manifest.json"
+MANIFEST = MANIFEST_FILE
 _HASH_MEMO = "source-hashes.json"
 _KEY_NAME = re.compile(r"[0-9a-f]{32}")
 

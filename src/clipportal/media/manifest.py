@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 DURATION_DIGITS = 3
+MANIFEST_FILE = "manifest.json"
+"""An entry's manifest, in build/cache/<key>/ and beside the media published at media_url."""
 """Durations are stored rounded to milliseconds; every rule comparing times with a clip's
 length uses the stored value, so the media step and the pages never disagree."""
 

@@ -1,6 +1,7 @@
 """The media published apart from the pages (`media_url`): every clip's files and tracks
 written to build/media/ in the layout the pages' URLs name, ready for `aws s3 sync` or
-rsync. Every name there carries a content hash (the cache key, or the track's own digest),
+rsync, each entry with its manifest.json (the cache a fresh runner finds online, see
+media.remote). Every name there carries a content hash (the cache key, or the track's own digest),
 so a file once written never changes: existing files are kept, and an upload that compares
 sizes only sends what is new."""
 
@@ -10,6 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
+from clipportal.media.manifest import MANIFEST_FILE
 from clipportal.pipeline import MEDIA_PREFIX, Prepared
 
 MEDIA_FOLDER = Path("build") / "media"
@@ -19,8 +21,10 @@ def publish_media(prepared: Prepared, target: Path) -> int:
     """Write what is missing under `target` (the project's build/media); the count written."""
     written = 0
     for item in prepared.clips:
-        for name in item.media.file_names():
-            written += _link(item.cache_dir / name, target / _below(f"{item.media_dir}/{name}"))
+        if (item.cache_dir / MANIFEST_FILE).is_file():  # else it was found online already
+            for name in [*item.media.file_names(), MANIFEST_FILE]:
+                written += _link(item.cache_dir / name,
+                                 target / _below(f"{item.media_dir}/{name}"))
         for track in item.tracks:
             written += _write(target / _below(track.path), track.content)
     return written
