@@ -38,12 +38,11 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from clipportal import tool
-from clipportal.cache import MediaCache, file_sha256
-from clipportal.hls import read_playlist
-from clipportal.media import (
+from clipportal.media import ffmpeg_runner as tool
+from clipportal.media.cache import MediaCache, file_sha256
+from clipportal.media.hls import read_playlist
+from clipportal.media.jobs import (
     EncodeSettings,
     MediaJob,
     Plan,
@@ -51,7 +50,8 @@ from clipportal.media import (
     plan_job,
     run_job,
 )
-from clipportal.probe import MediaFacts, measure_loudness, probe
+from clipportal.media.manifest import Manifest, Rendition
+from clipportal.media.probe import MediaFacts, measure_loudness, probe
 from clipportal.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -107,7 +107,7 @@ def job_for(name: str, path: Path, encode: EncodeSettings,
 
 
 def media_stage(jobs: list[Job], encode: EncodeSettings, cache: MediaCache,
-                workers: int = 1) -> tuple[float, dict[str, dict[str, Any]]]:
+                workers: int = 1) -> tuple[float, dict[str, Manifest]]:
     """Wall time of the media stage as the pipeline runs it: hash, then run_job in a pool."""
     forget_tool()
     start = time.perf_counter()
@@ -116,7 +116,7 @@ def media_stage(jobs: list[Job], encode: EncodeSettings, cache: MediaCache,
     cache.save_memo()
     root = jobs[0][1].parent
 
-    def one(job: MediaJob) -> dict[str, Any]:
+    def one(job: MediaJob) -> Manifest:
         return run_job(job, root, cache)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -161,12 +161,12 @@ def plan_for(name: str, path: Path, encode: EncodeSettings) -> tuple[MediaJob, M
 
 
 def compare_runs(jobs: list[Job], encode: EncodeSettings, work: Path, cache: MediaCache,
-                 repeat: int) -> tuple[dict[str, list[float]], dict[str, dict[str, Any]]]:
+                 repeat: int) -> tuple[dict[str, list[float]], dict[str, Manifest]]:
     """Per clip, alternating so that background load hits all alike: clipportal's media
     stage (cold cache), the exact decode-once command run directly, and separate runs (one
     per rendition, the stills with the first, same filters). Best of `repeat` each."""
     times: dict[str, list[float]] = {}
-    manifests: dict[str, dict[str, Any]] = {}
+    manifests: dict[str, Manifest] = {}
     for name, path in jobs:
         job, facts, plan = plan_for(name, path, encode)
         out = work / f"direct-{name}"
@@ -219,7 +219,7 @@ def vmaf(distorted: Path, reference: Path, size: tuple[int, int], work: Path) ->
     return float(json.loads(log.read_text())["pooled_metrics"]["vmaf"]["mean"])
 
 
-def quality_rows(jobs: list[Job], manifests: dict[str, dict[str, Any]], cache: MediaCache,
+def quality_rows(jobs: list[Job], manifests: dict[str, Manifest], cache: MediaCache,
                  work: Path, with_vmaf: bool) -> list[list[str]]:
     rows = []
     for name, path in jobs:
@@ -227,13 +227,13 @@ def quality_rows(jobs: list[Job], manifests: dict[str, dict[str, Any]], cache: M
         facts = probe(path, path.name)
         assert facts.video is not None
         source_size = facts.video.display_size
-        for item in manifest["renditions"]:
-            file = cache.entry(manifest["key"]) / item["file"]
-            minutes = manifest["duration"] / 60
-            size = (item["width"], item["height"])
-            row = [name, item["name"], f"{item['width']}×{item['height']}",
-                   f"{item['bytes'] / 1e6 / minutes:.2f}",
-                   f"{item['bytes'] * 8 / manifest['duration'] / 1000:.0f}",
+        for item in manifest.renditions:
+            file = cache.entry(manifest.key) / item.file
+            minutes = manifest.duration / 60
+            size = (item.width, item.height)
+            row = [name, item.name, f"{item.width}×{item.height}",
+                   f"{item.bytes / 1e6 / minutes:.2f}",
+                   f"{item.bytes * 8 / manifest.duration / 1000:.0f}",
                    f"{ssim(file, path, size, work):.4f}",
                    f"{ssim(file, path, source_size, work):.4f}"]
             if with_vmaf:
@@ -242,42 +242,42 @@ def quality_rows(jobs: list[Job], manifests: dict[str, dict[str, Any]], cache: M
     return rows
 
 
-def hls_rows(jobs: list[Job], encode: EncodeSettings, plain: dict[str, dict[str, Any]],
+def hls_rows(jobs: list[Job], encode: EncodeSettings, plain: dict[str, Manifest],
              plain_cache: MediaCache, work: Path) -> list[list[str]]:
     """Storage (relative to the MP4-only ladder) and extra time of three ways to add HLS.
     The in-pass way is timed against a plain build of the same clip run just before it."""
     rows = []
     for name, path in jobs:
-        mp4_bytes = sum(r["bytes"] for r in plain[name]["renditions"])
+        mp4_bytes = sum(r.bytes for r in plain[name].renditions)
         without, _ = media_stage([(name, path)], encode, MediaCache(work / f"cache-mp4-{name}"))
         hls_cache = MediaCache(work / f"cache-hls-{name}")
         seconds, manifests = media_stage([(name, path)], dataclasses.replace(encode, hls=True),
                                          hls_cache)
-        folder = hls_cache.entry(manifests[name]["key"])
+        folder = hls_cache.entry(manifests[name].key)
         in_pass = sum(f.stat().st_size for f in folder.iterdir()
                       if f.suffix in (".mp4", ".m3u8"))
         rows.append([name, "in the pass: single-file fMP4 = the MP4 (clipportal)",
                      f"{in_pass / mp4_bytes:.3f}", f"{seconds - without:+.2f}"])
-        entry = plain_cache.entry(plain[name]["key"])
+        entry = plain_cache.entry(plain[name].key)
         for label, single in (("remux: separate fMP4 segments beside the MP4", False),
                               ("remux: single-file fMP4 replacing the MP4", True)):
             out = work / f"hls-{name}-{'single' if single else 'segments'}"
             out.mkdir(parents=True, exist_ok=True)
-            took, stored = remux_hls(entry, plain[name]["renditions"], out, encode, single)
+            took, stored = remux_hls(entry, plain[name].renditions, out, encode, single)
             total = stored if single else stored + mp4_bytes
             rows.append([name, label, f"{total / mp4_bytes:.3f}", f"{took:+.2f}"])
     return rows
 
 
-def remux_hls(entry: Path, renditions: list[dict[str, Any]], out: Path,
+def remux_hls(entry: Path, renditions: tuple[Rendition, ...], out: Path,
               encode: EncodeSettings, single: bool) -> tuple[float, int]:
     took = 0.0
     for item in renditions:
-        name = item["name"]
+        name = item.name
         segment = str(out / (f"{name}.mp4" if single else f"{name}-%d.m4s"))
         flags = ["-hls_flags", "single_file"] if single else \
             ["-hls_fmp4_init_filename", f"{name}-init.mp4"]
-        took += run_direct(["-i", str(entry / item["file"]), "-c", "copy", "-f", "hls",
+        took += run_direct(["-i", str(entry / item.file), "-c", "copy", "-f", "hls",
                             "-hls_time", f"{encode.gop_seconds:g}", "-hls_playlist_type", "vod",
                             "-hls_segment_type", "fmp4", *flags, "-hls_segment_filename",
                             segment, str(out / f"{name}.m3u8")])
@@ -375,7 +375,7 @@ def measure(args: argparse.Namespace, jobs: list[Job], work: Path, encode: Encod
     # as a new process: a fresh cache object, nothing remembered in memory
     noop, again = media_stage(jobs, encode, MediaCache(cache.root), workers=2)
     processes = len(calls.read_text().splitlines()) - before
-    cached = sum(1 for m in again.values() if m["from_cache"])
+    cached = sum(1 for m in again.values() if m.from_cache)
     print(f"3. no-op rebuild of all three clips: {noop * 1000:.0f} ms vs first build "
           f"{first_total:.1f} s ({noop / first_total:.2%}); {cached}/3 clips from cache, "
           f"{processes} ffmpeg processes\n")

@@ -223,8 +223,11 @@ def demo_site(work: Path) -> Path:
 def page_paths(site: Path) -> dict[str, str]:
     topic = sorted(p.parent.name for p in (site / "topics").glob("*/index.html"))[0]
     clip = sorted(p.parent.name for p in (site / "clips").glob("*/index.html"))[0]
-    return {"home": "", "topic": f"topics/{topic}/", "clip": f"clips/{clip}/",
-            "search": "search/?q=%E6%A5%AD%E5%8B%99%E3%83%95%E3%83%AD%E3%83%BC"}
+    paths = {"home": "", "topic": f"topics/{topic}/", "clip": f"clips/{clip}/",
+             "search": "search/?q=%E6%A5%AD%E5%8B%99%E3%83%95%E3%83%AD%E3%83%BC"}
+    if (site / "offline" / "index.html").is_file():  # the 保存済み page (offline viewing)
+        paths["offline"] = "offline/"
+    return paths
 
 
 def measure(site: Path, use_lighthouse: bool,

@@ -344,7 +344,7 @@ def write_portal(root: Path, clips: Sequence[GeneratedClip]) -> None:
 def _make_source(path: Path, seconds: float) -> None:
     if path.exists():
         return
-    from clipportal.tool import ffmpeg_exe
+    from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
     subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
                     "-f", "lavfi", "-i", f"testsrc2=s=320x180:r=15:d={seconds:g}",
@@ -378,7 +378,7 @@ def relevant(query: Query, corpus: dict[str, str]) -> frozenset[str]:
 def build(root: Path, terms: bool, log: Path) -> Path:
     """Build the portal in this process (output to `log`); without `terms` the clip pages
     carry no extra index words."""
-    import clipportal.pages as pages
+    import clipportal.site.pages as pages
     from clipportal.cli import main
 
     marker = root / "build" / "site" / ".clipportal-build"

@@ -48,8 +48,9 @@ if ! .venv/bin/python -c 'import sys' >/dev/null 2>&1; then
     "$PYTHON" -m venv .venv
   fi
 fi
-step "pip install -e '.[test]'"
-.venv/bin/python -m pip install -qq -e '.[test]'   # -qq: errors only
+step "pip install -e '.[test,dask]'"
+# dask: the distributed-encoding tests run a real 2-worker cluster (tests/test_distributed.py)
+.venv/bin/python -m pip install -qq -e '.[test,dask]'   # -qq: errors only
 
 # --- JavaScript dev tools (package.json devDependencies, e.g. webvtt-parser) ---
 if [ -f package.json ]; then

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from clipportal.tool import ffmpeg_exe
+from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
 FAST = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
 # speech-like sound: pink noise in 0.6 s bursts with quiet gaps (exercises loudness gating)

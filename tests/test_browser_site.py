@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import PHONE, run_cli
 
-from clipportal.tool import ffmpeg_exe
+from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

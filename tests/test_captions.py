@@ -20,16 +20,15 @@ import webvtt
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from clipportal.captions import (
+from clipportal.captions.parse import (
     CaptionTrack,
     Cue,
-    chapters_webvtt,
     check_track,
     language_label,
     parse_caption_name,
     read_captions,
-    write_webvtt,
 )
+from clipportal.captions.webvtt import chapters_webvtt, write_webvtt
 from clipportal.errors import CaptionError, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,6 +162,16 @@ def test_parse_caption_name(filename: str, expected: tuple[str, str, str] | None
     assert parse_caption_name(filename, "ja") == expected
 
 
+def test_caption_files_follow_the_clip_slug_rule() -> None:
+    """One slug rule (paths.py): a caption name is valid exactly when its clip's name is."""
+    from clipportal.paths import MAX_SLUG, is_valid_slug
+
+    for slug in ("a" * MAX_SLUG, "a" * (MAX_SLUG + 1), "x-1", "-x", "x_1", "Ｘ"):
+        parsed = parse_caption_name(f"{slug}.ja.srt", "ja")
+        assert (parsed is not None) == is_valid_slug(slug), slug
+    assert not is_valid_slug("a" * (MAX_SLUG + 1))
+
+
 @pytest.mark.parametrize(
     ("lang", "label"),
     [
@@ -279,64 +288,6 @@ def test_japanese_round_trips_in_every_encoding_and_format(
     track, warnings = read(path)
     assert timings(track) == cues
     assert warnings == []
-
-
-def test_shift_jis_wave_dash_reads_as_windows_does(tmp_path: Path) -> None:
-    # Shift_JIS 0x8160 is U+301C in the standard and U+FF5E in CP932 (Windows). Files come
-    # from Windows, and both look alike, so the CP932 reading is the one shown.
-    path = write(tmp_path / "a.ja.srt", as_srt([(0, 1, "９時〜５時")]), "shift_jis")
-    assert read(path)[0].cues[0].text == "９時～５時"
-
-
-def test_short_euc_jp_file_is_not_mistaken_for_cp932_or_utf8(tmp_path: Path) -> None:
-    # 続 is C2 B3 in EUC-JP, which is also valid UTF-8 ("³"); 多達側 likewise.
-    for word in ("業", "はい", "社長", "続", "多達側"):
-        path = write(tmp_path / "a.ja.srt", as_srt([(0, 1, word)]), "euc_jp")
-        assert read(path)[0].cues[0].text == word
-
-
-def test_kanji_only_euc_jp_is_refused_not_guessed(tmp_path: Path) -> None:
-    # EUC-JP "料料料…" has the same bytes as CP932 half-width "ﾎﾁﾎﾁﾎﾁ…": refuse, don't guess.
-    path = write(tmp_path / "a.ja.srt", as_srt([(0, 1, "料" * 8)]), "euc_jp")
-    with pytest.raises(CaptionError, match=r"euc_jp or cp932|cp932 or euc_jp"):
-        read(path)
-
-
-@pytest.mark.parametrize(
-    ("text", "lang", "encoding"),
-    [
-        ("♪ music ♪", "en", "utf-8"),
-        ("OK👍", "ja", "utf-8"),
-        ("♪ ※ → ★", "ja", "utf-8"),
-        ("♪ ※ → ★", "ja", "cp932"),
-        ("♪ ※ → ★", "ja", "euc_jp"),
-    ],
-)
-def test_symbol_only_captions_are_decoded(
-    tmp_path: Path, text: str, lang: str, encoding: str
-) -> None:
-    path = write(tmp_path / f"a.{lang}.srt", as_srt([(0, 1, text)]), encoding)
-    assert read(path, lang)[0].cues[0].text == text
-
-
-def test_english_cp1252_curly_quotes(tmp_path: Path) -> None:
-    path = write(tmp_path / "a.en.srt", as_srt([(0, 1, "We don’t know — yet…")]), "cp1252")
-    assert read(path, "en")[0].cues[0].text == "We don’t know — yet…"
-
-
-def test_japanese_in_an_english_track_saved_as_cp932(tmp_path: Path) -> None:
-    path = write(tmp_path / "a.en.srt", as_srt([(0, 1, "Gyomu (業務フロー)")]), "cp932")
-    assert read(path, "en")[0].cues[0].text == "Gyomu (業務フロー)"
-
-
-def test_korean_and_chinese_legacy_encodings_fall_back_to_charset_normalizer(
-    tmp_path: Path,
-) -> None:
-    ko = "안녕하세요 여러분, 반갑습니다"
-    zh = "我们来整理一下业务流程和所需时间"
-    ko_track, _ = read(write(tmp_path / "k.ko.srt", as_srt([(0, 1, ko)]), "cp949"), "ko")
-    zh_track, _ = read(write(tmp_path / "z.zh.srt", as_srt([(0, 1, zh)]), "gb18030"), "zh")
-    assert (ko_track.cues[0].text, zh_track.cues[0].text) == (ko, zh)
 
 
 # ------------------------------------------------------------------ undecodable files

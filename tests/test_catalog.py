@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clipportal.catalog import load_catalog, parse_time
+from clipportal.catalog.clips import load_catalog, parse_time
 from clipportal.errors import CatalogError, Problem
 from clipportal.paths import is_valid_slug, resolve_inside
 from clipportal.settings import Settings
@@ -143,7 +143,7 @@ def test_duplicate_titles_and_missing_captions_warn(tmp_path: Path) -> None:
     make_project(tmp_path, {"a": GOOD, "b": GOOD})
     catalog = load_catalog(tmp_path, Settings())
     assert len(catalog.clips) == 2
-    assert any("also used by" in w.message for w in catalog.warnings)
+    assert any("also used by" in w.message for w in catalog.problems)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
@@ -189,8 +189,8 @@ def test_a_video_without_a_clip_file_is_a_warning(tmp_path: Path) -> None:
     (tmp_path / "videos" / "2023").mkdir()
     (tmp_path / "videos" / "2023" / "nested.yml").write_text(GOOD, encoding="utf-8")
     catalog = load_catalog(tmp_path, Settings())
-    assert any(w.path == "videos/2023/" for w in catalog.warnings)
-    assert [w.path for w in catalog.warnings if "no clip file" in w.message] == [
+    assert any(w.path == "videos/2023/" for w in catalog.problems)
+    assert [w.path for w in catalog.problems if "no clip file" in w.message] == [
         "videos/forgotten.mov"]
 
 
@@ -200,7 +200,7 @@ def test_a_japanese_named_video_without_a_clip_file_gets_the_new_command_as_hint
     make_project(tmp_path, {"a": GOOD})
     (tmp_path / "videos" / "研修動画 第3回.mp4").write_bytes(b"\x00" * 100)
     (tmp_path / "videos" / "kickoff.mp4").write_bytes(b"\x00" * 100)
-    hints = {w.path: w.hint for w in load_catalog(tmp_path, Settings()).warnings
+    hints = {w.path: w.hint for w in load_catalog(tmp_path, Settings()).problems
              if "no clip file" in w.message}
     assert hints["videos/kickoff.mp4"].startswith("add videos/kickoff.yml")
     assert hints["videos/研修動画 第3回.mp4"].startswith(
@@ -279,7 +279,7 @@ def test_clipportal_new_writes_the_placeholder_that_check_warns_about(tmp_path: 
     made = run_cli("new", str(video), "--topic", "flow-mapping", "--title", "はじめに",
                    "--slug", "intro", "--dir", str(tmp_path))
     assert made.returncode == 0, made.stderr
-    from clipportal.check import check_project
+    from clipportal.commands.check import check_project
 
     lines = (tmp_path / "videos" / "intro.yml").read_text(encoding="utf-8").splitlines()
     (warning,) = [p for p in check_project(tmp_path) if "placeholder" in p.message]
@@ -309,7 +309,7 @@ def _damaged_videos(folder: Path) -> dict[str, bytes]:
 def test_damaged_videos_are_explained_without_program_internals(tmp_path: Path) -> None:
     from conftest import run_cli
 
-    from clipportal.check import check_project
+    from clipportal.commands.check import check_project
 
     root = tmp_path / "portal"
     make_project(root, {}, with_video=False)

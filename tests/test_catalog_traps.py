@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_catalog import GOOD, make_project, problems_of
 
-from clipportal.catalog import Clip, load_catalog, scan_catalog
-from clipportal.clipfields import ALLOWED_KEYS, edit_distance, parse_date, parse_time
+from clipportal.catalog.clips import Clip, load_catalog, scan_catalog
+from clipportal.catalog.fields import ALLOWED_KEYS, edit_distance, parse_date, parse_time
 from clipportal.errors import Problem
 from clipportal.settings import DEFAULT_TOPICS, Settings
 
@@ -185,7 +185,7 @@ def _read(text: str) -> tuple[list[Clip], list[Problem]]:
     with tempfile.TemporaryDirectory() as folder:
         root = make_project(Path(folder), {"clip": text})
         catalog = scan_catalog(root, Settings())
-        return list(catalog.clips), list(catalog.warnings)
+        return list(catalog.clips), list(catalog.problems)
 
 
 def _as_read(clip: Clip) -> Intended:

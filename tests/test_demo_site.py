@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_captions import strict_errors
 
-from clipportal.probe import probe
-from clipportal.verify import moov_before_mdat
+from clipportal.media.output_checks import moov_before_mdat
+from clipportal.media.probe import probe
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent

@@ -21,14 +21,15 @@ import av
 import media_sources  # tests/ is on pytest's pythonpath
 import pytest
 
-from clipportal import media, tool
-from clipportal.cache import MediaCache, file_sha256
 from clipportal.errors import ClipportalError, MediaError
-from clipportal.hls import read_playlist
-from clipportal.media import EncodeSettings, Limits, MediaJob, build_command, plan_job, run_job
-from clipportal.probe import measure_loudness, probe
+from clipportal.media import ffmpeg_runner as tool
+from clipportal.media import jobs as media
+from clipportal.media.cache import MediaCache, file_sha256
+from clipportal.media.hls import read_playlist
+from clipportal.media.jobs import EncodeSettings, Limits, MediaJob, build_command, plan_job, run_job
+from clipportal.media.output_checks import image_size, moov_before_mdat
+from clipportal.media.probe import measure_loudness, probe
 from clipportal.settings import DEFAULT_LADDER, Rendition
-from clipportal.verify import image_size, moov_before_mdat
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,7 @@ def encode(sources: dict[str, Path],
             job = MediaJob(name, path.name, file_sha256(path), encode, poster,
                            chapter_times=chapters)
             manifest = run_job(job, path.parent, cache)
-            done[key] = manifest, cache.entry(manifest["key"])
+            done[key] = manifest, cache.entry(manifest.key)
         return done[key]
 
     return run
@@ -67,7 +68,7 @@ def encode(sources: dict[str, Path],
 
 def rendition(encoded: Encoded, index: int = -1) -> Path:
     manifest, folder = encoded
-    return folder / manifest["renditions"][index]["file"]
+    return folder / manifest.renditions[index].file
 
 
 def first_frame(path: Path) -> av.VideoFrame:
@@ -111,17 +112,17 @@ def test_rotated_phone_clip_stays_portrait(encode: Callable[..., Encoded],
                                            sources: dict[str, Path]) -> None:
     assert probe(sources["rotated"], "x").video.rotation in (90, 270)  # type: ignore[union-attr]
     encoded = encode("rotated")
-    assert [(r["width"], r["height"]) for r in encoded[0]["renditions"]] == [(360, 640)]
+    assert [(r.width, r.height) for r in encoded[0].renditions] == [(360, 640)]
     frame = first_frame(rendition(encoded))
     assert (frame.width, frame.height) == (360, 640)
     assert not frame.rotation  # the pixels are upright; no display matrix left to apply
-    assert all(p["width"] < p["height"] for p in encoded[0]["posters"])
+    assert all(p.width < p.height for p in encoded[0].posters)
 
 
 def test_non_square_pixels_become_square_keeping_the_shape(
         encode: Callable[..., Encoded]) -> None:
     encoded = encode("anamorphic")  # 720×576 at 16:15 is shown 768×576 (4:3)
-    sizes = [(r["width"], r["height"]) for r in encoded[0]["renditions"]]
+    sizes = [(r.width, r.height) for r in encoded[0].renditions]
     assert sizes == [(480, 360), (768, 576)]
     for index in range(len(sizes)):
         with av.open(str(rendition(encoded, index))) as container:
@@ -133,9 +134,9 @@ def test_non_square_pixels_become_square_keeping_the_shape(
 
 def test_odd_sizes_become_even(encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("odd")  # 641×361
-    for item in manifest["renditions"] + manifest["posters"]:
-        assert item["width"] % 2 == 0 and item["height"] % 2 == 0
-    assert (manifest["renditions"][0]["width"], manifest["renditions"][0]["height"]) == (640, 360)
+    for item in manifest.renditions + manifest.posters:
+        assert item.width % 2 == 0 and item.height % 2 == 0
+    assert (manifest.renditions[0].width, manifest.renditions[0].height) == (640, 360)
     assert first_frame(folder / "360p.mp4").width == 640
 
 
@@ -149,7 +150,7 @@ def test_interlaced_source_is_deinterlaced(encode: Callable[..., Encoded],
     encoded = encode("interlaced")
     out = probe(rendition(encoded), "x")
     assert out.video is not None and not out.video.interlaced
-    assert encoded[0]["fps"] == 25  # one frame per interlaced frame, not per field
+    assert encoded[0].fps == 25  # one frame per interlaced frame, not per field
 
 
 def test_progressive_source_gets_no_deinterlacer(sources: dict[str, Path]) -> None:
@@ -166,7 +167,7 @@ def test_variable_frame_rate_becomes_constant(encode: Callable[..., Encoded],
     encoded = encode("vfr")
     steps = {round(b - a, 4) for a, b in itertools_pairs(packet_times(rendition(encoded)))}
     assert steps == {round(1 / 30, 4)}
-    assert encoded[0]["fps"] == 30
+    assert encoded[0].fps == 30
 
 
 def itertools_pairs(values: list[float]) -> list[tuple[float, float]]:
@@ -217,17 +218,17 @@ def test_audio_stream_with_zero_channels_counts_as_no_sound(
         assert container.streams.audio[0].codec_context.channels == 0
     assert probe(sources["zero_channels"], "x").audio is None
     manifest, folder = encode("zero_channels")
-    assert manifest["has_audio"] is False
-    with av.open(str(folder / manifest["renditions"][0]["file"])) as container:
+    assert manifest.has_audio is False
+    with av.open(str(folder / manifest.renditions[0].file)) as container:
         assert [s.type for s in container.streams] == ["video"]
 
 
 def test_silent_video_gets_no_sound_track_in_any_rendition(
         encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("silent")
-    assert manifest["has_audio"] is False and len(manifest["renditions"]) == 2
-    for item in manifest["renditions"]:
-        with av.open(str(folder / item["file"])) as container:
+    assert manifest.has_audio is False and len(manifest.renditions) == 2
+    for item in manifest.renditions:
+        with av.open(str(folder / item.file)) as container:
             assert [s.type for s in container.streams] == ["video"]
 
 
@@ -236,8 +237,8 @@ def test_hdr_source_is_flagged_and_comes_out_8_bit_sdr(encode: Callable[..., Enc
     facts = probe(sources["hdr"], "x")
     assert facts.video is not None and facts.video.hdr and facts.video.bit_depth == 10
     manifest, folder = encode("hdr")
-    assert any("HDR" in w for w in manifest["warnings"])
-    frame = first_frame(folder / manifest["renditions"][0]["file"])
+    assert any("HDR" in w for w in manifest.warnings)
+    frame = first_frame(folder / manifest.renditions[0].file)
     assert frame.format.name == "yuv420p"
     if tool.has_filter("zscale"):  # tone-mapped: tagged BT.709, not PQ any more
         assert frame.color_trc == 1
@@ -265,14 +266,14 @@ def test_in_process_loudness_agrees_with_ffmpeg(sources: dict[str, Path],
 
 def test_never_upscales(encode: Callable[..., Encoded]) -> None:
     manifest, _ = encode("small480")  # 854×480: 360p and the source's own 480p, no 720p
-    assert [(r["name"], r["height"]) for r in manifest["renditions"]] == [("360p", 360),
+    assert [(r.name, r.height) for r in manifest.renditions] == [("360p", 360),
                                                                           ("480p", 480)]
-    assert all(r["height"] <= 480 for r in manifest["renditions"])
+    assert all(r.height <= 480 for r in manifest.renditions)
 
 
 def test_tiny_source_gets_one_rendition_at_its_own_size(encode: Callable[..., Encoded]) -> None:
     manifest, _ = encode("plain")  # 320×180
-    assert [(r["width"], r["height"]) for r in manifest["renditions"]] == [(320, 180)]
+    assert [(r.width, r.height) for r in manifest.renditions] == [(320, 180)]
 
 
 def test_renditions_have_identical_keyframe_times(encode: Callable[..., Encoded]) -> None:
@@ -285,9 +286,9 @@ def test_renditions_have_identical_keyframe_times(encode: Callable[..., Encoded]
 def test_renditions_are_what_phones_play(encode: Callable[..., Encoded]) -> None:
     encoded = encode("hd", dataclasses.replace(FAST, preset="veryfast"))
     manifest, folder = encoded
-    assert [r["height"] for r in manifest["renditions"]] == [360, 720]
-    for item in manifest["renditions"]:
-        path = folder / item["file"]
+    assert [r.height for r in manifest.renditions] == [360, 720]
+    for item in manifest.renditions:
+        path = folder / item.file
         out = probe(path, "x")
         assert out.video is not None and out.audio is not None
         assert (out.video.codec, out.video.profile, out.video.pix_fmt) == ("h264", "High",
@@ -299,7 +300,7 @@ def test_renditions_are_what_phones_play(encode: Callable[..., Encoded]) -> None
 def test_full_range_mjpeg_comes_out_limited_range_yuv420p(
         encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("full_range")
-    out = probe(folder / manifest["renditions"][0]["file"], "x")
+    out = probe(folder / manifest.renditions[0].file, "x")
     assert out.video is not None and out.video.pix_fmt == "yuv420p"
     assert out.audio is not None and out.audio.codec == "aac"
 
@@ -307,7 +308,7 @@ def test_full_range_mjpeg_comes_out_limited_range_yuv420p(
 def test_bitrate_is_capped(encode: Callable[..., Encoded], sources: dict[str, Path]) -> None:
     rung = Rendition("360p", 360, 27, 300, "標準")
     manifest, folder = encode("noisy", dataclasses.replace(FAST, ladder=(rung,)))
-    seconds = manifest["duration"]
+    seconds = manifest.duration
     bits = (folder / "360p.mp4").stat().st_size * 8
     # VBV: at most the cap over the clip plus one buffer (the buffer is 2× the cap)
     assert bits <= rung.maxrate_kbps * 1000 * seconds + rung.bufsize_kbps * 1000
@@ -319,23 +320,23 @@ def test_bitrate_is_capped(encode: Callable[..., Encoded], sources: dict[str, Pa
 
 def test_posters_in_webp_and_jpeg_at_three_widths(encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("hd")
-    assert [(p["width"], p["height"]) for p in manifest["posters"]] == [(320, 180), (640, 360),
+    assert [(p.width, p.height) for p in manifest.posters] == [(320, 180), (640, 360),
                                                                         (1280, 720)]
-    for poster in manifest["posters"]:
+    for poster in manifest.posters:
         for kind in ("jpg", "webp"):
-            assert image_size(folder / poster[kind]) == (poster["width"], poster["height"])
+            assert image_size(folder / getattr(poster, kind)) == (poster.width, poster.height)
 
 
 def test_storyboard_sprite_has_a_tile_per_interval(encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("small480")  # 3 s: 3 tiles of 1 s in one 10-column row
-    board = manifest["storyboard"]
-    assert (board["tiles"], board["interval"], board["width"], board["height"]) == (3, 1, 160, 90)
-    assert image_size(folder / board["file"]) == (160 * 10, 90)
+    board = manifest.storyboard
+    assert (board.tiles, board.interval, board.width, board.height) == (3, 1, 160, 90)
+    assert image_size(folder / board.file) == (160 * 10, 90)
 
 
 def test_asked_poster_time_is_honoured_even_when_black(encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("black_start", poster=0.5)
-    assert manifest["poster_time"] == 0.5 and manifest["warnings"] == []
+    assert manifest.poster_time == 0.5 and manifest.warnings == []
     assert mean_luma(folder / "poster-320.jpg") < 10
     manifest, folder = encode("black_start", poster=2.5)
     assert mean_luma(folder / "poster-320.jpg") > 40
@@ -344,8 +345,8 @@ def test_asked_poster_time_is_honoured_even_when_black(encode: Callable[..., Enc
 def test_poster_time_past_the_end_falls_back_inside_the_clip(
         encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("plain", poster=99.0)
-    assert 0 <= manifest["poster_time"] < manifest["duration"]
-    assert any("past the end" in w for w in manifest["warnings"])
+    assert 0 <= manifest.poster_time < manifest.duration
+    assert any("past the end" in w for w in manifest.warnings)
     assert image_size(folder / "poster-320.jpg") == (320, 180)
 
 
@@ -353,19 +354,19 @@ def test_poster_and_chapters_after_the_picture_ends_stay_inside_it(
         encode: Callable[..., Encoded]) -> None:
     # the sound runs to 3 s, the picture stops at 1 s
     manifest, folder = encode("short_picture", poster=2.0, chapters=(0.0, 2.0))
-    assert manifest["poster_time"] < 1
-    assert any("past the end of the picture" in w for w in manifest["warnings"])
-    assert [c["time"] for c in manifest["chapters"]] == [0.9, 0.9]
+    assert manifest.poster_time < 1
+    assert any("past the end of the picture" in w for w in manifest.warnings)
+    assert [c.time for c in manifest.chapters] == [0.9, 0.9]
     for name in ("poster-320.jpg", "chapter-1.webp", "chapter-2.jpg"):
         assert mean_luma(folder / name) > 40
 
 
 def test_automatic_poster_skips_black_frames(encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("black_start")  # black 0–2 s; the automatic time is 0 s
-    assert manifest["poster_time"] < 2
-    for poster in manifest["posters"]:
-        assert mean_luma(folder / poster["jpg"]) > 40
-        assert mean_luma(folder / poster["webp"]) > 40
+    assert manifest.poster_time < 2
+    for poster in manifest.posters:
+        assert mean_luma(folder / poster.jpg) > 40
+        assert mean_luma(folder / poster.webp) > 40
 
 
 def test_all_black_clip_still_gets_a_poster(encode: Callable[..., Encoded]) -> None:
@@ -378,9 +379,9 @@ def test_all_black_clip_still_gets_a_poster(encode: Callable[..., Encoded]) -> N
 
 def test_chapter_thumbnails(encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("black_start", chapters=(0.0, 2.0, 9.0))
-    chapters = manifest["chapters"]
-    assert [c["time"] for c in chapters] == [1.0, 2.5]  # 1 s in; the one past the end dropped
-    assert mean_luma(folder / chapters[0]["jpg"]) < 10 < 40 < mean_luma(folder / chapters[1]["jpg"])
+    chapters = manifest.chapters
+    assert [c.time for c in chapters] == [1.0, 2.5]  # 1 s in; the one past the end dropped
+    assert mean_luma(folder / chapters[0].jpg) < 10 < 40 < mean_luma(folder / chapters[1].jpg)
     for chapter in chapters:
         assert image_size(folder / chapter["webp"]) == (320, 180)
 
@@ -391,17 +392,17 @@ def test_chapter_thumbnails(encode: Callable[..., Encoded]) -> None:
 def test_hls_reuses_the_mp4_renditions(encode: Callable[..., Encoded]) -> None:
     plain_manifest, _ = encode("small480")
     manifest, folder = encode("small480", dataclasses.replace(FAST, hls=True, gop_seconds=1.0))
-    master = (folder / manifest["hls"]["master"]).read_text()
+    master = (folder / manifest.hls.master).read_text()
     assert master.count("#EXT-X-STREAM-INF") == 2 and "RESOLUTION=640x360" in master
     assert 'CODECS="avc1.' in master and "mp4a.40.2" in master
-    for item in manifest["renditions"]:
+    for item in manifest.renditions:
         playlist = read_playlist(folder / f"{item['name']}.m3u8")
         assert sum(playlist.durations) == pytest.approx(3, abs=0.1)
-        assert playlist.end <= (folder / item["file"]).stat().st_size
-        assert f'URI="{item["file"]}"' in (folder / f"{item['name']}.m3u8").read_text()
-        assert moov_before_mdat(folder / item["file"])  # still a fast-start progressive MP4
+        assert playlist.end <= (folder / item.file).stat().st_size
+        assert f'URI="{item.file}"' in (folder / f"{item['name']}.m3u8").read_text()
+        assert moov_before_mdat(folder / item.file)  # still a fast-start progressive MP4
     hls_bytes = sum(p.stat().st_size for p in folder.iterdir() if p.suffix in (".mp4", ".m3u8"))
-    mp4_bytes = sum(r["bytes"] for r in plain_manifest["renditions"])
+    mp4_bytes = sum(r.bytes for r in plain_manifest.renditions)
     assert hls_bytes < 1.15 * mp4_bytes  # no second copy of the video
 
 
@@ -475,7 +476,7 @@ def test_wrong_output_with_exit_code_0_is_caught(sources: dict[str, Path], tmp_p
 
 def test_a_failing_clip_does_not_stop_the_others(sources: dict[str, Path],
                                                  tmp_path: Path) -> None:
-    from clipportal.catalog import load_catalog
+    from clipportal.catalog.clips import load_catalog
     from clipportal.pipeline import prepare
     from clipportal.settings import load_settings
 
@@ -532,12 +533,12 @@ def test_unchanged_clip_runs_no_ffmpeg_on_rebuild(sources: dict[str, Path], tmp_
     job = MediaJob("c", "clip.mp4", file_sha256(clip), FAST)
     seconds: list[float] = []
     first = run_job(job, root, cache, progress=seconds.append)
-    assert not first["from_cache"] and len(counted_ffmpeg.read_text().splitlines()) >= 2
-    assert seconds and max(seconds) <= first["duration"] + 0.5
+    assert not first.from_cache and len(counted_ffmpeg.read_text().splitlines()) >= 2
+    assert seconds and max(seconds) <= first.duration + 0.5
     calls = counted_ffmpeg.read_text()
     _forget_tool()
     second = run_job(job, root, cache)
-    assert second["from_cache"] and second["key"] == first["key"]
+    assert second.from_cache and second.key == first.key
     assert counted_ffmpeg.read_text() == calls  # not even `ffmpeg -version`
 
 
@@ -550,8 +551,8 @@ def test_edited_source_is_encoded_again(sources: dict[str, Path], tmp_path: Path
     for name in ("plain", "vfr"):  # same path, new bytes
         clip.write_bytes(sources[name].read_bytes())
         results.append(run_job(MediaJob("c", "clip.mp4", file_sha256(clip), FAST), root, cache))
-    assert results[0]["key"] != results[1]["key"]
-    assert not results[1]["from_cache"] and results[1]["renditions"][0]["height"] == 240
+    assert results[0].key != results[1].key
+    assert not results[1].from_cache and results[1].renditions[0].height == 240
 
 
 def test_settings_that_change_output_change_the_key() -> None:
@@ -617,15 +618,15 @@ def test_every_kind_of_source_plays_in_chromium(encode: Callable[..., Encoded],
     with serve(root) as url:
         page.goto(url)
         for kind, (manifest, folder) in cases:
-            files = [(r["file"], r) for r in manifest["renditions"]]
+            files = [(r.file, r) for r in manifest.renditions]
             if kind == "hls":  # the master playlist, played natively; starts on the first rung
-                files = [(manifest["hls"]["master"], manifest["renditions"][0])]
+                files = [(manifest.hls.master, manifest.renditions[0])]
             for file, item in files:
                 state = page.evaluate(PLAY, f"{url}{folder.name}/{file}")
                 assert state["frames"] > 0 and state["time"] > 0, (kind, file, state)
                 if kind != "hls":
-                    assert (state["width"], state["height"]) == (item["width"], item["height"])
-                assert (state["audioBytes"] > 0) == manifest["has_audio"], (kind, state)
+                    assert (state.width, state.height) == (item.width, item.height)
+                assert (state["audioBytes"] > 0) == manifest.has_audio, (kind, state)
     page.close()
 
 

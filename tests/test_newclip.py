@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_cli import portal, tiny_clip
 
-from clipportal.newclip import choose_slug, slug_from_file_name, slug_from_title
+from clipportal.commands.new import choose_slug, slug_from_file_name, slug_from_title
 from clipportal.paths import is_valid_slug
 
 BARE_DIGITS = re.compile(r"[0-9-]+")

@@ -17,9 +17,13 @@ from typing import Any
 
 import pytest
 
-from clipportal.captions import Cue
-from clipportal.catalog import Chapter, Clip
-from clipportal.pages import (
+from clipportal.captions.parse import Cue
+from clipportal.captions.tracks import TrackFile
+from clipportal.catalog.clips import Chapter, Clip
+from clipportal.media.manifest import Manifest
+from clipportal.pipeline import PreparedClip
+from clipportal.settings import Settings, settings_from_mapping
+from clipportal.site.pages import (
     PagePaths,
     join_spoken,
     render_clip_page,
@@ -29,25 +33,26 @@ from clipportal.pages import (
     seek_targets,
     transcript_groups,
 )
-from clipportal.pipeline import PreparedClip, TrackFile
-from clipportal.search import search_terms
-from clipportal.settings import Settings
+from clipportal.site.search import search_terms
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 SETTINGS = Settings()
+MEDIA_URL = "https://media.example.jp/portal/"
+MEDIA_SETTINGS = settings_from_mapping({"media_url": MEDIA_URL})
 XSS = '<script>alert(1)</script><img src=x onerror=alert(1)>"><svg onload=alert(1)>'
 
 
-def manifest(slug: str, renditions: int = 2, chapters: int = 0) -> dict[str, Any]:
-    """A cache manifest shaped like media.py's."""
+def manifest(slug: str, renditions: int = 2, chapters: int = 0) -> Manifest:
+    """A cache manifest as the media step writes it (read back the way the cache does)."""
     ladder = [{"name": "360p", "label": "標準", "file": "360p.mp4", "width": 640,
                "height": 360, "bytes": 1_234_567},
               {"name": "720p", "label": "高画質", "file": "720p.mp4", "width": 1280,
                "height": 720, "bytes": 3_456_789}][:renditions]
     widths = (320, 640, 1280)[:renditions + 1]
-    return {
-        "key": "0123456789abcdef", "slug": slug, "duration": 155.4,
+    return Manifest.from_json({
+        "key": "0123456789abcdef", "slug": slug, "duration": 155.4, "has_audio": True,
+        "poster_time": 1.0, "fps": 30.0,
         "renditions": ladder,
         "posters": [{"width": w, "height": w * 9 // 16, "jpg": f"poster-{w}.jpg",
                      "webp": f"poster-{w}.webp"} for w in widths],
@@ -56,7 +61,7 @@ def manifest(slug: str, renditions: int = 2, chapters: int = 0) -> dict[str, Any
         "chapters": [{"time": 1.0 + 60 * i, "width": 320, "height": 180,
                       "jpg": f"chapter-{i + 1}.jpg", "webp": f"chapter-{i + 1}.webp"}
                      for i in range(chapters)],
-    }
+    })
 
 
 def clip(slug: str, title: str, topic: str, **fields: Any) -> Clip:
@@ -68,7 +73,7 @@ def clip(slug: str, title: str, topic: str, **fields: Any) -> Clip:
     return Clip(slug=slug, title=title, topic=topic, **{**base, **fields})
 
 
-def prepared(item: Clip, media: dict[str, Any], cues: tuple[Cue, ...] = ()) -> PreparedClip:
+def prepared(item: Clip, media: Manifest, cues: tuple[Cue, ...] = ()) -> PreparedClip:
     media_dir = f"media/{item.slug}/0123456789"
     tracks = [TrackFile("captions", "ja", "日本語", f"media/{item.slug}/ja.abcd1234.vtt", "",
                         True)] if cues else []
@@ -108,11 +113,13 @@ def pages() -> dict[str, str]:
     """Every page type, with directory URLs and (one clip) without them."""
     paths = PagePaths()
     flat = PagePaths(use_directory_urls=False)
+    media = PagePaths(media_url=MEDIA_URL)
     return {
         "clip-full.md": render_clip_page(FULL, SETTINGS, TOPIC, paths),
         "clip-minimal.md": render_clip_page(MINIMAL, SETTINGS, TOPIC, paths),
         "clip-hostile.md": render_clip_page(HOSTILE, SETTINGS, TOPIC, paths),
         "clip-full-flat-urls.md": render_clip_page(FULL, SETTINGS, TOPIC, flat),
+        "clip-full-media-url.md": render_clip_page(FULL, MEDIA_SETTINGS, TOPIC, media),
         "topic.md": render_topic_page("goal-setting", "目標設定", TOPIC, paths),
         "topic-empty.md": render_topic_page("testimonials", "職員の声", [], paths),
         "home.md": render_home_section(SETTINGS, TOPIC, paths),

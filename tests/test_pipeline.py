@@ -12,8 +12,8 @@ from conftest import run_cli
 from test_catalog import GOOD
 from test_cli import portal
 
-from clipportal.cache import MediaCache, file_sha256
-from clipportal.media import EncodeSettings, MediaJob, run_job
+from clipportal.media.cache import MediaCache, file_sha256
+from clipportal.media.jobs import EncodeSettings, MediaJob, run_job
 from clipportal.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -29,10 +29,10 @@ def test_a_job_runs_in_another_process_and_shares_the_cache(tmp_path: Path) -> N
     cache = MediaCache(root / "build" / "cache")
     with ProcessPoolExecutor(max_workers=1) as pool:
         manifest = pool.submit(run_job, job, root, cache).result()
-    assert manifest["from_cache"] is False
+    assert manifest.from_cache is False
     again = run_job(job, root, MediaCache(root / "build" / "cache"))
-    assert again["from_cache"] is True and again["renditions"] == manifest["renditions"]
-    assert str(tmp_path) not in (root / "build" / "cache" / manifest["key"] /
+    assert again.from_cache is True and again.renditions == manifest.renditions
+    assert str(tmp_path) not in (root / "build" / "cache" / manifest.key /
                                  "manifest.json").read_text(encoding="utf-8")
 
 
@@ -66,7 +66,7 @@ def test_site_dir_outside_the_project_is_refused(tmp_path: Path) -> None:
 
 def _counting_ffmpeg(folder: Path) -> tuple[Path, Path]:
     """A wrapper around the real ffmpeg that records each start, to count processes."""
-    from clipportal.tool import ffmpeg_exe
+    from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
     log = folder / "ffmpeg-calls.log"
     wrapper = folder / "ffmpeg-counting"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from clipportal.errors import CatalogError
 from clipportal.settings import DEFAULT_TOPICS, load_settings, settings_from_mapping
@@ -100,3 +101,84 @@ def test_clipportal_options_that_are_not_a_mapping_are_explained(tmp_path: Path)
                                          encoding="utf-8")
     with pytest.raises(CatalogError, match="not written as `name: value` lines"):
         load_settings(tmp_path)
+
+
+# One value of each option as an editor would write it, and what Settings then holds.
+WRITTEN: dict[str, tuple[object, object]] = {
+    "topics": ({"other": "その他"}, {"other": "その他"}),
+    "ladder": ([{"height": 480}], "480p"),
+    "preset": ("slow", "slow"),
+    "gop_seconds": (2, 2),
+    "audio_kbps": (128, 128),
+    "loudness_lufs": (False, None),
+    "poster_widths": ([640, 320], (320, 640)),
+    "hls": (True, True),
+    "max_duration_s": (60, 60),
+    "max_source_mb": (10.5, 10.5),
+    "max_source_height": (1080, 1080),
+    "max_cps": (4, 4),
+    "jobs": (3, 3),
+    "offline": (False, False),
+    "offline_rendition": ("720p", "720p"),
+    "media_url": ("https://media.example.jp/p", "https://media.example.jp/p/"),
+    "scheduler": ("tcp://127.0.0.1:8786", "tcp://127.0.0.1:8786"),
+}
+
+
+def test_mkdocs_and_the_settings_loader_read_the_same_options() -> None:
+    """The plugin's MkDocs schema is made from the Settings declarations: the same names,
+    and every value the loader takes gets through MkDocs unchanged."""
+    from clipportal.settings import OPTIONS
+    from clipportal.site.mkdocs_plugin import ClipportalPlugin
+
+    assert [name for name, _ in ClipportalPlugin.config_class._schema] == list(OPTIONS)
+    assert set(WRITTEN) == set(OPTIONS)
+    plugin = ClipportalPlugin()
+    errors, warnings = plugin.load_config({k: given for k, (given, _) in WRITTEN.items()})
+    assert (errors, warnings) == ([], [])
+    settings = settings_from_mapping(dict(plugin.config.items()))
+    for name, (_, expected) in WRITTEN.items():
+        held = getattr(settings, name)
+        assert (held[0].name if name == "ladder" else held) == expected, name
+    errors, _ = ClipportalPlugin().load_config({"hls": "yes"})
+    assert [name for name, _ in errors] == ["hls"]
+
+
+def test_every_option_has_a_row_in_the_readme_with_its_default() -> None:
+    from clipportal.settings import OPTIONS, Settings
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    after = readme.split("| option | default | meaning |\n| --- | --- | --- |\n", 1)[1]
+    rows = [line.split(" | ") for line in after.split("\n\n", 1)[0].splitlines()]
+    table = {cells[0].strip("| `"): cells[1] for cells in rows}
+    assert list(table) == list(OPTIONS)
+    defaults = Settings()
+    for name, cell in table.items():
+        if cell.startswith("`") and cell.count("`") == 2:  # a value, not words
+            written = yaml.safe_load(cell.strip("`"))
+            held = getattr(defaults, name)
+            assert (tuple(written) if isinstance(written, list) else written) == held, name
+
+
+def test_an_unknown_option_names_every_allowed_one() -> None:
+    from clipportal.settings import OPTIONS
+
+    with pytest.raises(CatalogError) as info:
+        settings_from_mapping({"schedular": "x", "jobs": 0})
+    text = str(info.value)
+    assert f"allowed options: {', '.join(sorted(OPTIONS))}" in text
+    assert "'jobs' must be at least 1" in text
+
+
+def test_the_media_parts_of_the_settings_take_their_defaults_from_settings() -> None:
+    from dataclasses import fields
+
+    from clipportal.media.jobs import EncodeSettings, Limits
+    from clipportal.settings import OPTIONS, Settings
+
+    for part in (EncodeSettings, Limits):
+        assert {f.name for f in fields(part)} <= set(OPTIONS), part
+    assert Limits() == Limits.from_settings(Settings())
+    assert EncodeSettings.from_settings(Settings()).hls == Settings().hls
+    small = Limits.from_settings(settings_from_mapping({"max_source_height": 720}))
+    assert small == Limits(max_source_height=720)

@@ -65,8 +65,12 @@ def _steps(path: Path) -> list[dict[str, Any]]:
     return [step for job in _load(path)["jobs"].values() for step in job.get("steps", [])]
 
 
+BUILDING = [p for p in WORKFLOWS if p.name != "encode.yml"]
+"""Workflows that build the site (encode.yml only encodes media, for pages.yml)."""
+
+
 def test_there_are_workflows_for_pull_requests_and_pages() -> None:
-    assert {p.name for p in WORKFLOWS} >= {"pr.yml", "pages.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"pr.yml", "pages.yml", "encode.yml"}
 
 
 def test_actionlint_finds_nothing_in_the_workflows() -> None:
@@ -98,7 +102,7 @@ def test_checkout_fetches_lfs_videos(path: Path) -> None:
     assert all(s.get("with", {}).get("lfs") is True for s in checkouts)
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", BUILDING, ids=lambda p: p.name)
 def test_media_cache_is_restored_before_the_build_and_saved_after(path: Path) -> None:
     steps = _steps(path)
     runs = [s.get("run", "") for s in steps]
@@ -127,6 +131,43 @@ def test_pages_workflow_deploys_with_the_needed_permissions() -> None:
     assert any(u.startswith("actions/deploy-pages@") for u in uses)
 
 
+def _runs(job: dict[str, Any]) -> list[str]:
+    return [s.get("run", "") for s in job["steps"]]
+
+
+def test_encode_workflow_shards_only_what_is_missing() -> None:
+    """A matrix of `clipportal encode --shard K/N`, sized by `--list-missing` and skipped when
+    nothing is missing; each runner uploads its new entries only."""
+    encode = _load(ROOT / ".github" / "workflows" / "encode.yml")
+    shards = encode[True]["workflow_call"]["inputs"]["shards"]
+    assert shards["type"] == "number" and shards["default"] >= 2
+    plan, runners = encode["jobs"]["plan"], encode["jobs"]["encode"]
+    assert any("clipportal encode --list-missing" in r for r in _runs(plan))
+    assert runners["needs"] == "plan" and "missing != '0'" in runners["if"]
+    assert "needs.plan.outputs.shards" in runners["strategy"]["matrix"]["shard"]
+    assert any('clipportal encode --shard "$SHARD"' in r for r in _runs(runners))
+    uploads = [s for s in runners["steps"] if s.get("uses", "").startswith(
+        "actions/upload-artifact@")]
+    assert len(uploads) == 1 and "matrix.shard" in uploads[0]["with"]["name"]
+    assert not any("cache/save@" in s.get("uses", "") for s in runners["steps"])
+
+
+def test_pages_merges_the_shards_into_the_cache_before_building() -> None:
+    pages = _load(ROOT / ".github" / "workflows" / "pages.yml")
+    assert pages["jobs"]["encode"]["uses"] == "./.github/workflows/encode.yml"
+    build = pages["jobs"]["build"]
+    assert build["needs"] == "encode"
+    steps = build["steps"]
+    merge = next(i for i, s in enumerate(steps)
+                 if s.get("uses", "").startswith("actions/download-artifact@"))
+    built = next(i for i, s in enumerate(steps) if s.get("run", "").strip() == "clipportal build")
+    restore = next(i for i, s in enumerate(steps) if "cache/restore@" in s.get("uses", ""))
+    assert restore < merge < built
+    options = steps[merge]["with"]
+    assert options["path"] == "build/cache" and options["merge-multiple"] is True
+    assert options["pattern"] == "clipportal-media-*"
+
+
 def test_pull_request_workflow_uploads_the_site_for_preview() -> None:
     steps = _steps(ROOT / ".github" / "workflows" / "pr.yml")
     uploads = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
@@ -149,7 +190,7 @@ def test_test_script_fails_on_any_failure_and_passes_arguments_to_pytest() -> No
     commands = _commands(ROOT / "scripts" / "test.sh")
     assert "set -euo pipefail" in commands
     assert any(re.search(r"\bpytest \"\$@\"", c) for c in commands)
-    assert re.search(r"pip install .*-e '\.\[test\]'", script)
+    assert re.search(r"pip install .*-e '\.\[test,dask\]'", script)
     for tool in ("ruff check", "mypy", "npm ci"):
         assert tool in script
 

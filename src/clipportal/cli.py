@@ -1,5 +1,5 @@
-"""The `clipportal` command: build, check, serve, new. Exit 0 ok, 1 content or media errors,
-2 usage. User errors are printed as `path:line: message`, never as a traceback."""
+"""The `clipportal` command: build, encode, check, serve, new. Exit 0 ok, 1 content or media
+errors, 2 usage. User errors are printed as `path:line: message`, never as a traceback."""
 
 from __future__ import annotations
 
@@ -11,19 +11,20 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from clipportal import __version__
+from clipportal.commands.report import in_github_actions, print_problems
 from clipportal.errors import ClipportalError, Problem
-from clipportal.report import in_github_actions, print_problems
 
 if TYPE_CHECKING:
-    from clipportal.newclip import NewClip
+    from clipportal.commands.new import NewClip
+    from clipportal.commands.progress import ConsoleReporter
+    from clipportal.media.shards import Shard
     from clipportal.pipeline import Prepared
-    from clipportal.progress import ConsoleReporter
     from clipportal.settings import Settings
 
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -40,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"clipportal {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 help="what to do (see `clipportal COMMAND --help`)")
-    commands = (_build_command(sub), _check_command(sub), _serve_command(sub),
-                _new_command(sub))
+    commands = (_build_command(sub), _encode_command(sub), _check_command(sub),
+                _serve_command(sub), _new_command(sub), _cache_command(sub))
     for command in commands:
         command.add_argument("--verbose", "-v", action="store_true",
                              help="also print debug messages, such as ffmpeg command lines")
@@ -54,7 +55,24 @@ def _build_command(sub: Subcommands) -> argparse.ArgumentParser:
     build.add_argument("--jobs", "-j", type=_positive_int, default=None,
                        help="clips encoded at once (default: by CPU count)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--scheduler", metavar="ADDRESS", help=(
+        "run the media jobs on this Dask scheduler, e.g. tcp://host:8786 (needs "
+        "clipportal[dask]; default: $CLIPPORTAL_SCHEDULER, else `scheduler:` in mkdocs.yml)"))
     return build
+
+
+def _encode_command(sub: Subcommands) -> argparse.ArgumentParser:
+    encode = sub.add_parser("encode", help="encode only one shard of the clips into "
+                            "DIR/build/cache (CI matrices); builds no site")
+    encode.add_argument("dir", metavar="DIR", nargs="?", default=".", type=Path,
+                        help=PROJECT_HELP)
+    encode.add_argument("--shard", metavar="K/N", type=_shard,
+                        help="the K-th of N shards, chosen by cache key")
+    encode.add_argument("--list-missing", action="store_true",
+                        help="print `KEY SLUG` for each clip not in the cache, encode nothing")
+    encode.add_argument("--jobs", "-j", type=_positive_int, default=None,
+                        help="clips encoded at once (default: by CPU count)")
+    return encode
 
 
 def _check_command(sub: Subcommands) -> argparse.ArgumentParser:
@@ -91,6 +109,18 @@ def _new_command(sub: Subcommands) -> argparse.ArgumentParser:
     return new
 
 
+def _cache_command(sub: Subcommands) -> argparse.ArgumentParser:
+    cache = sub.add_parser("cache", help="look after the media cache in DIR/build/cache")
+    actions = cache.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                   help="what to do (only `prune` for now)")
+    prune = actions.add_parser("prune", help="remove cache entries no clip uses any more, "
+                               "and leftovers of interrupted builds")
+    prune.add_argument("dir", metavar="DIR", nargs="?", default=".", type=Path, help=PROJECT_HELP)
+    prune.add_argument("--dry-run", action="store_true",
+                       help="only list what would be removed")
+    return prune
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -99,6 +129,15 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def _shard(text: str) -> Shard:
+    from clipportal.media.shards import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 _INTERRUPTED = threading.Event()
@@ -176,19 +215,23 @@ def _usage_error(args: argparse.Namespace) -> str | None:
 
 
 def _is_site(folder: Path) -> bool:
-    from clipportal.site import is_built_site
+    from clipportal.site.mkdocs_build import is_built_site
 
     return is_built_site(folder)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "build":
-        return _build(args.dir.resolve(), args.jobs, args.strict)
+        return _build(args.dir.resolve(), args.jobs, args.strict, args.scheduler)
+    if args.command == "encode":
+        return _encode(args.dir.resolve(), args.shard, args.list_missing, args.jobs)
     if args.command == "check":
         return _check(args.dir.resolve(), args.strict)
     if args.command == "serve":
         return _serve(args.dir.resolve(), args.addr)
-    from clipportal.newclip import write_new_clip
+    if args.command == "cache":
+        return _prune(args.dir.resolve(), args.dry_run)
+    from clipportal.commands.new import write_new_clip
 
     made = write_new_clip(args.dir.resolve(), args.video, args.topic, args.title, args.slug)
     _tell_new_clip(args.dir.resolve(), made)
@@ -241,9 +284,9 @@ class _ServeMessages:
 
 
 def _serve(root: Path, address: str) -> int:
-    from clipportal.cache import build_lock
-    from clipportal.progress import ConsoleReporter
-    from clipportal.site import is_built_site, serve_folder, serve_site
+    from clipportal.commands.progress import ConsoleReporter
+    from clipportal.media.lock import build_lock
+    from clipportal.site.mkdocs_build import is_built_site, serve_folder, serve_site
 
     if is_built_site(root):
         return _until_stopped(lambda: serve_folder(root, address, _ServeMessages()))
@@ -251,7 +294,7 @@ def _serve(root: Path, address: str) -> int:
     def prepared() -> Prepared:
         with build_lock(root / "build"):
             ready = _prepare(root, None, ConsoleReporter())[1]
-        print_problems(ready.warnings)
+        print_problems(ready.problems)
         return ready
 
     return _until_stopped(lambda: serve_site(root, address, _ServeMessages(), prepared))
@@ -266,12 +309,12 @@ def _until_stopped(run: Callable[[], None]) -> int:
     return EXIT_OK
 
 
-def _fail_on(problems: list[Problem], strict: bool) -> bool:
+def _fail_on(problems: Sequence[Problem], strict: bool) -> bool:
     return any(p.severity == "error" or strict for p in problems)
 
 
 def _check(root: Path, strict: bool) -> int:
-    from clipportal.check import check_project
+    from clipportal.commands.check import check_project
 
     started = time.monotonic()
     problems = check_project(root)
@@ -285,39 +328,88 @@ def _check(root: Path, strict: bool) -> int:
     return EXIT_OK
 
 
-def _build(root: Path, jobs: int | None, strict: bool) -> int:
-    from clipportal.cache import build_lock
-    from clipportal.progress import ConsoleReporter, print_summary
+def _build(root: Path, jobs: int | None, strict: bool, scheduler: str | None) -> int:
+    from clipportal.commands.progress import ConsoleReporter, print_summary
+    from clipportal.media.executors import SchedulerError
+    from clipportal.media.lock import build_lock
 
     started = time.monotonic()
     with build_lock(root / "build"):
         reporter = ConsoleReporter()
-        settings, prepared = _prepare(root, jobs, reporter)
-        print_problems(prepared.warnings)
-        if strict and prepared.warnings:
+        try:
+            settings, prepared = _prepare(root, jobs, reporter, scheduler)
+        except SchedulerError as exc:
+            print_problems(exc.problems)
+            return EXIT_USAGE
+        print_problems(prepared.problems)
+        if strict and prepared.problems:
             return EXIT_ERRORS
         site = _site_step(root, prepared, settings, strict)
     print_summary(prepared, reporter, time.monotonic() - started, site, root)
     return EXIT_OK
 
 
-def _prepare(root: Path, jobs: int | None,
-             reporter: ConsoleReporter) -> tuple[Settings, Prepared]:
-    """Validate the catalog and encode (or take from the cache) every clip, with progress."""
-    from clipportal.catalog import load_catalog
-    from clipportal.pipeline import prepare
+def _prepare(root: Path, jobs: int | None, reporter: ConsoleReporter,
+             scheduler: str | None = None) -> tuple[Settings, Prepared]:
+    """Validate the catalog and encode (or take from the cache) every clip, with progress: in
+    the local pool, or on the Dask scheduler when one is named (see scheduler_address)."""
+    from clipportal.catalog.clips import load_catalog
+    from clipportal.pipeline import prepare_on, scheduler_address
     from clipportal.settings import load_settings
 
     settings = load_settings(root)
     catalog = load_catalog(root, settings)
-    return settings, prepare(root, settings, catalog, jobs, reporter)
+    address = scheduler_address(scheduler, settings)
+    return settings, prepare_on(address, root, settings, catalog, jobs or settings.jobs, reporter)
+
+
+def _encode(root: Path, shard: Shard | None, list_missing: bool, jobs: int | None) -> int:
+    from clipportal.commands.encode import encode_shard, missing_jobs
+    from clipportal.commands.progress import ConsoleReporter
+    from clipportal.media.lock import build_lock
+
+    if list_missing:
+        for key, slug in missing_jobs(root):
+            print(f"{key} {slug}")
+        return EXIT_OK
+    if shard is None:
+        print("clipportal encode: give --shard K/N (or --list-missing)", file=sys.stderr)
+        return EXIT_USAGE
+    with build_lock(root / "build"):
+        prepared = encode_shard(root, shard, jobs, ConsoleReporter())
+    print_problems(prepared.problems)
+    print(f"shard {shard.index}/{shard.count}: {len(prepared.clips)} clips, "
+          f"{prepared.encoded} encoded, {prepared.cached} from cache", file=sys.stderr)
+    return EXIT_OK
+
+
+def _prune(root: Path, dry_run: bool) -> int:
+    from clipportal.commands.cache import prune_cache
+    from clipportal.media.lock import build_lock
+
+    with build_lock(root / "build"):  # never while a build reads or writes the cache
+        pruned = prune_cache(root, dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for entry in pruned:
+        print(f"{verb} {entry.name} ({_bytes(entry.size)})")
+    total = _bytes(sum(entry.size for entry in pruned))
+    print(f"{'would free' if dry_run else 'freed'} {total} in {len(pruned)} entries",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def _bytes(count: int) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} bytes"
 
 
 def _site_step(root: Path, prepared: Prepared, settings: Settings, strict: bool) -> Path:
     """Run MkDocs and Pagefind unless the site already matches every input."""
-    from clipportal.fingerprint import is_up_to_date, mark_built, site_fingerprint
     from clipportal.settings import read_site_dir
-    from clipportal.site import build_site
+    from clipportal.site.fingerprint import is_up_to_date, mark_built, site_fingerprint
+    from clipportal.site.mkdocs_build import build_site
 
     fingerprint = site_fingerprint(root, prepared, settings)
     target = read_site_dir(root)

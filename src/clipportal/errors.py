@@ -42,13 +42,15 @@ class Problem:
         return f"::{level} file={path}{line}::{_escape_data(body)}"
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 and C1 controls and DEL (tab and newline allowed): never shown raw, never published;
+C1 includes \\x9b, which some terminals read as the start of an escape sequence."""
 
 
 def printable(text: str) -> str:
     """Control characters from hostile file contents shown as \\xNN, never sent raw to a
     terminal or a CI log."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return CONTROL_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _escape_data(text: str) -> str:
@@ -67,6 +69,11 @@ class ClipportalError(Exception):
             (problems,) if isinstance(problems, Problem) else tuple(problems)
         )
         super().__init__("\n".join(p.format() for p in self.problems))
+
+    def __reduce__(self) -> tuple[type[ClipportalError], tuple[tuple[Problem, ...]]]:
+        """Rebuilt from its problems, not its text: a media job's error crosses process and
+        machine boundaries (Dask workers) and must arrive as the same problems."""
+        return type(self), (self.problems,)
 
 
 class CatalogError(ClipportalError):

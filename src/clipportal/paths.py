@@ -7,7 +7,10 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
-SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+MAX_SLUG = 80
+"""Longest slug: it is a file name and part of every URL of the clip."""
+SLUG_RE = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_SLUG - 1}}}")
+"""The one rule for slugs (clip files, caption files, `clipportal new`)."""
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 
 

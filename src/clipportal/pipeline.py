@@ -4,51 +4,36 @@ collected and raised together at the end."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from clipportal.cache import MediaCache
-from clipportal.captions import (
-    CaptionTrack,
-    Cue,
-    chapters_webvtt,
-    check_track,
-    language_label,
-    read_captions,
-    write_webvtt,
-)
-from clipportal.catalog import Catalog, Clip, missing_site_captions
+from clipportal.captions.memo import MEMO_FILE, CaptionMemo
+from clipportal.captions.parse import Cue
+from clipportal.captions.tracks import TrackFile, caption_tracks, chapter_tracks, storyboard_track
+from clipportal.catalog.clips import Catalog, Clip
 from clipportal.errors import ClipportalError, Problem
-from clipportal.media import EncodeSettings, Limits, MediaJob, run_job
+from clipportal.media.cache import MediaCache
+from clipportal.media.executors import run_on
+from clipportal.media.ffmpeg_runner import ffmpeg_version
+from clipportal.media.jobs import EncodeSettings, Limits, MediaJob, run_job
+from clipportal.media.manifest import Manifest
+from clipportal.media.remote import fetch_manifests
 from clipportal.settings import Settings
 
 log = logging.getLogger(__name__)
-CJK_LANGUAGES = {"ja", "zh", "ko"}
-
-
-@dataclass(frozen=True)
-class TrackFile:
-    kind: str
-    """captions, chapters or metadata (storyboard thumbnails)."""
-    lang: str
-    label: str
-    path: str
-    """Site-relative path."""
-    content: str
-    default: bool = False
+MEDIA_PREFIX = "media/"
+"""Where media files sit in the site (and, below it, in build/media/ for `media_url`)."""
 
 
 @dataclass(frozen=True)
 class PreparedClip:
     clip: Clip
-    media: dict[str, Any]
-    """The cache manifest (renditions, posters, storyboard, duration)."""
+    media: Manifest
     media_dir: str
     """Site-relative folder the media files are published in."""
     cache_dir: Path
@@ -57,13 +42,14 @@ class PreparedClip:
 
     @property
     def duration(self) -> float:
-        return float(self.media["duration"])
+        return self.media.duration
 
 
 @dataclass(frozen=True)
 class Prepared:
     clips: tuple[PreparedClip, ...]
-    warnings: tuple[Problem, ...]
+    problems: tuple[Problem, ...]
+    """Problems found on the way: only warnings once `prepare` has returned."""
     encoded: int
     cached: int
 
@@ -72,7 +58,8 @@ class Reporter(Protocol):
     def start(self, total: int) -> None: ...
     def clip_started(self, slug: str, duration: float | None) -> None: ...
     def clip_progress(self, slug: str, seconds: float) -> None: ...
-    def clip_done(self, slug: str, manifest: dict[str, Any] | None) -> None: ...
+    def clip_done(self, slug: str, manifest: Manifest | None) -> None: ...
+    def clip_timed(self, slug: str, seconds: float) -> None: ...
     def finish(self) -> None: ...
 
 
@@ -88,9 +75,12 @@ class LogReporter:
     def clip_progress(self, slug: str, seconds: float) -> None:
         pass
 
-    def clip_done(self, slug: str, manifest: dict[str, Any] | None) -> None:
-        if manifest is not None and not manifest.get("from_cache"):
+    def clip_done(self, slug: str, manifest: Manifest | None) -> None:
+        if manifest is not None and not manifest.from_cache:
             log.info("clipportal: encoded %s", slug)
+
+    def clip_timed(self, slug: str, seconds: float) -> None:
+        pass
 
     def finish(self) -> None:
         pass
@@ -102,18 +92,65 @@ def default_jobs() -> int:
     return max(1, (os.cpu_count() or 2) // 4)
 
 
+SCHEDULER_ENV = "CLIPPORTAL_SCHEDULER"
+
+
+def scheduler_address(given: str | None, settings: Settings) -> str | None:
+    """--scheduler, else $CLIPPORTAL_SCHEDULER, else `scheduler:` in mkdocs.yml, else None
+    (the local pool)."""
+    return given or os.environ.get(SCHEDULER_ENV) or settings.scheduler
+
+
+def prepare_on(address: str | None, root: Path, settings: Settings, catalog: Catalog,
+               jobs: int | None = None, reporter: Reporter | None = None) -> Prepared:
+    """`prepare` in the local pool, or with the media jobs on the Dask scheduler at
+    `address` (SchedulerError when it cannot be used)."""
+    if not address:
+        return prepare(root, settings, catalog, jobs, reporter)
+    from clipportal.media.executors import dask_executor  # needs the optional extra
+
+    with dask_executor(address, root) as executor:
+        return prepare(root, settings, catalog, jobs, reporter, executor)
+
+
 def prepare(root: Path, settings: Settings, catalog: Catalog, jobs: int | None = None,
             reporter: Reporter | None = None, executor: Executor | None = None) -> Prepared:
     """Encode (or fetch from cache) every clip and read its captions."""
     reporter = reporter or LogReporter()
     cache = MediaCache(root / "build" / "cache")
-    cache.clean_staging()
+    if executor is None:  # a cluster's cache may be shared with other builds: see run_on
+        cache.clean_staging()
     media_jobs = _media_jobs(root, settings, catalog.clips, cache)
     cache.save_memo()
-    reporter.start(len(media_jobs))
-    results = _run_all(media_jobs, root, cache, jobs, reporter, executor)
+    online = _published(settings, media_jobs, cache)
+    to_run = [job for job in media_jobs if job.slug not in online]
+    reporter.start(len(to_run))
+    results = {**online, **_run_all(to_run, root, cache, jobs, reporter, executor)}
     reporter.finish()
-    return _assemble(catalog, settings, cache, results)
+    memo = CaptionMemo(root / MEMO_FILE)
+    prepared = _assemble(catalog, settings, cache, results, memo)
+    memo.save()
+    return prepared
+
+
+def _published(settings: Settings, jobs: Sequence[MediaJob],
+               cache: MediaCache) -> dict[str, Outcome]:
+    """With `media_url`, the clips missing from the local cache whose entry is published
+    already (slug → its manifest): nothing to encode or download for them."""
+    if not settings.media_url:
+        return {}
+    version = ffmpeg_version(cache.root)
+    keys = {job.slug: job.key(version) for job in jobs}
+    wanted = [(slug, key) for slug, key in keys.items() if cache.lookup(key) is None]
+    return dict(fetch_manifests(settings.media_url, wanted)) if wanted else {}
+
+
+def media_jobs(root: Path, settings: Settings, catalog: Catalog) -> list[MediaJob]:
+    """The catalog's media jobs (for sharding and `encode --list-missing`)."""
+    cache = MediaCache(root / "build" / "cache")
+    jobs = _media_jobs(root, settings, catalog.clips, cache)
+    cache.save_memo()
+    return jobs
 
 
 def _media_jobs(root: Path, settings: Settings, clips: Sequence[Clip],
@@ -126,11 +163,13 @@ def _media_jobs(root: Path, settings: Settings, clips: Sequence[Clip],
             for c in clips]
 
 
-Outcome = dict[str, Any] | ClipportalError
+Outcome = Manifest | ClipportalError
 
 
 def _run_all(media_jobs: list[MediaJob], root: Path, cache: MediaCache, jobs: int | None,
              reporter: Reporter, executor: Executor | None) -> dict[str, Outcome]:
+    if executor is not None:  # e.g. Dask: pure jobs, progress per clip done
+        return run_on(executor, media_jobs, root, cache, reporter)
     own = executor is None
     pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
     try:
@@ -143,7 +182,7 @@ def _run_all(media_jobs: list[MediaJob], root: Path, cache: MediaCache, jobs: in
 
 
 def _run_one(job: MediaJob, root: Path, cache: MediaCache,
-             reporter: Reporter) -> dict[str, Any]:
+             reporter: Reporter) -> Manifest:
     def progress(seconds: float) -> None:
         reporter.clip_progress(job.slug, seconds)
 
@@ -153,7 +192,7 @@ def _run_one(job: MediaJob, root: Path, cache: MediaCache,
     return run_job(job, root, cache, progress, started)
 
 
-def _outcome(future: Future[dict[str, Any]], reporter: Reporter, slug: str) -> Outcome:
+def _outcome(future: Future[Manifest], reporter: Reporter, slug: str) -> Outcome:
     try:
         manifest = future.result()
     except ClipportalError as exc:
@@ -164,37 +203,38 @@ def _outcome(future: Future[dict[str, Any]], reporter: Reporter, slug: str) -> O
 
 
 def _assemble(catalog: Catalog, settings: Settings, cache: MediaCache,
-              results: dict[str, Outcome]) -> Prepared:
-    problems = list(catalog.warnings)
+              results: dict[str, Outcome], memo: CaptionMemo | None = None) -> Prepared:
+    problems = list(catalog.problems)
     prepared = []
     for clip in catalog.clips:
         outcome = results[clip.slug]
         if isinstance(outcome, ClipportalError):
             problems.extend(outcome.problems)
             continue
-        item = _prepare_clip(clip, outcome, settings, cache, problems)
+        item, found = _prepare_clip(clip, outcome, settings, cache, memo)
+        problems += found
         if item is not None:
             prepared.append(item)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ClipportalError(problems)
-    encoded = sum(1 for r in results.values() if isinstance(r, dict) and not r["from_cache"])
+    encoded = sum(1 for r in results.values() if isinstance(r, Manifest) and not r.from_cache)
     return Prepared(tuple(prepared), tuple(problems), encoded, len(results) - encoded)
 
 
-def _prepare_clip(clip: Clip, manifest: dict[str, Any], settings: Settings, cache: MediaCache,
-                  problems: list[Problem]) -> PreparedClip | None:
-    for note in manifest.get("warnings", []):
-        problems.append(_media_warning(clip, str(note)))
-    key = str(manifest["key"])
-    media_dir = f"media/{clip.slug}/{key[:10]}"
-    duration = float(manifest["duration"])
-    tracks, transcript = _caption_tracks(clip, duration, settings, media_dir, problems)
-    if tracks is None:
-        return None
-    tracks += _chapter_tracks(clip, duration, media_dir, problems)
-    tracks.append(_storyboard_track(manifest, media_dir))
-    return PreparedClip(clip, manifest, media_dir, cache.entry(key), tuple(tracks), transcript)
+def _prepare_clip(clip: Clip, manifest: Manifest, settings: Settings, cache: MediaCache,
+                  memo: CaptionMemo | None = None) -> tuple[PreparedClip | None, list[Problem]]:
+    """The clip ready for its page (None when its captions fail), and the problems found.
+    With a memo, caption files whose bytes are unchanged are not read again."""
+    media_dir = f"{MEDIA_PREFIX}{clip.slug}/{manifest.key[:10]}"
+    captions = caption_tracks(clip, manifest.duration, settings, media_dir, memo)
+    problems = [*(_media_warning(clip, note) for note in manifest.warnings), *captions.problems]
+    if captions.failed:
+        return None, problems
+    chapters, chapter_problems = chapter_tracks(clip, manifest.duration, media_dir)
+    tracks = (*captions.tracks, *chapters, storyboard_track(manifest, media_dir, memo))
+    return PreparedClip(clip, manifest, media_dir, cache.entry(manifest.key), tracks,
+                        captions.transcript), problems + chapter_problems
 
 
 def _media_warning(clip: Clip, note: str) -> Problem:
@@ -203,81 +243,3 @@ def _media_warning(clip: Clip, note: str) -> Problem:
         return Problem(clip.meta_source, note, "set poster: to a time inside the clip",
                        clip.poster_line or None, "warning")
     return Problem(clip.video_source, note, severity="warning")
-
-
-def _caption_tracks(clip: Clip, duration: float, settings: Settings, media_dir: str,
-                    problems: list[Problem]) -> tuple[list[TrackFile] | None, tuple[Cue, ...]]:
-    tracks: list[TrackFile] = []
-    transcript: tuple[Cue, ...] = ()
-    failed = False
-    for source in clip.captions:
-        try:
-            track, warnings = read_captions(source.path, source.source, clip.slug, source.lang)
-        except ClipportalError as exc:
-            problems.extend(exc.problems)
-            failed = True
-            continue
-        track, more = check_track(track, duration, reading_speed_limit(source.lang, settings))
-        problems.extend(warnings + more)
-        is_site = source.lang == settings.language
-        transcript = track.cues if is_site else transcript
-        tracks.append(_caption_file(track, media_dir, is_site))
-    missing = missing_site_captions(clip, settings.language)
-    problems.extend([missing] if missing else [])
-    return (None if failed else tracks), transcript
-
-
-def _caption_file(track: CaptionTrack, media_dir: str, default: bool) -> TrackFile:
-    content = write_webvtt(track.cues)
-    return TrackFile("captions", track.lang, language_label(track.lang),
-                     _content_path(media_dir, track.lang, content), content, default)
-
-
-def _content_path(media_dir: str, stem: str, content: str) -> str:
-    """Track files live beside the media but are named by their own content, so a corrected
-    caption file gets a new URL even when the video (and its folder) is unchanged."""
-    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:8]
-    return f"{media_dir.rsplit('/', 1)[0]}/{stem}.{digest}.vtt"
-
-
-def reading_speed_limit(lang: str, settings: Settings) -> float:
-    """The configured limit is for Japanese-style scripts, where a character carries more; other
-    languages are read at about 20 characters per second (common subtitling guidance)."""
-    return settings.max_cps if lang.split("-")[0] in CJK_LANGUAGES else 20.0
-
-
-def _chapter_tracks(clip: Clip, duration: float, media_dir: str,
-                    problems: list[Problem]) -> list[TrackFile]:
-    inside = [c for c in clip.chapters if c.start < duration]
-    if len(inside) < len(clip.chapters):
-        problems.append(Problem(clip.meta_source, "a chapter starts after the end of the clip "
-                                f"({duration:.1f} s); it is left out",
-                                "check the chapter times", 1, "warning"))
-    if not inside:
-        return []
-    ends = [c.start for c in inside[1:]] + [duration]
-    triples = [(c.start, end, c.title) for c, end in zip(inside, ends, strict=True)]
-    content = chapters_webvtt(triples)
-    return [TrackFile("chapters", "ja", "チャプター",
-                      _content_path(media_dir, "chapters", content), content)]
-
-
-def _storyboard_track(manifest: dict[str, Any], media_dir: str) -> TrackFile:
-    board = manifest["storyboard"]
-    lines = ["WEBVTT", ""]
-    for i in range(int(board["tiles"])):
-        start = i * float(board["interval"])
-        end = min(float(manifest["duration"]), start + float(board["interval"]))
-        x = (i % int(board["columns"])) * int(board["width"])
-        y = (i // int(board["columns"])) * int(board["height"])
-        lines += [f"{_vtt_time(start)} --> {_vtt_time(max(end, start + 0.001))}",
-                  f"{board['file']}#xywh={x},{y},{board['width']},{board['height']}", ""]
-    return TrackFile("metadata", "", "storyboard", f"{media_dir}/storyboard.vtt",
-                     "\n".join(lines))
-
-
-def _vtt_time(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"

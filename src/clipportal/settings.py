@@ -8,18 +8,23 @@ through `settings_from_mapping`, so there is one source of truth for defaults an
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from clipportal.catalog.yamltext import explain_error
 from clipportal.errors import CatalogError, Problem
-from clipportal.yamltext import explain_error
 
 log = logging.getLogger(__name__)
+OPTION = "clipportal.option"
+"""The metadata key under which a Settings field holds its `Option`."""
+DEFAULT: Any = object()
+"""What a Reader returns to keep the option's default."""
 
 DEFAULT_TOPICS: dict[str, str] = {
     "goal-setting": "目標設定",
@@ -51,47 +56,190 @@ DEFAULT_LADDER: tuple[Rendition, ...] = (
 )
 
 
+Reader = Callable[[str, Any, str], tuple[Any, list[Problem]]]
+"""Reads one given option value (name, value, source file): the value Settings stores, and the
+problems that stop it being used (the value is ignored when there are any)."""
+
+
 @dataclass(frozen=True)
-class Settings:
-    """Everything a build needs to know besides the clips themselves."""
+class Option:
+    """One plugin option's declaration, kept in the metadata of its Settings field."""
 
-    topics: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TOPICS))
-    """Topic id → Japanese name, in display order."""
-    language: str = "ja"
-    """The site language; `captions/<slug>.srt` means this language."""
-    ladder: tuple[Rendition, ...] = DEFAULT_LADDER
-    """Renditions, smallest first."""
-    preset: str = "medium"
-    """x264 preset: slower presets give smaller files for the same quality."""
-    gop_seconds: float = 4.0
-    """Fixed keyframe interval, the same in every rendition so they switch cleanly."""
-    audio_kbps: int = 96
-    """AAC-LC stereo bitrate."""
-    loudness_lufs: float | None = -16.0
-    """EBU R128 integrated loudness target; false (or null) keeps the source level."""
-    poster_widths: tuple[int, ...] = (320, 640, 1280)
-    """Poster widths for srcset (never wider than the source)."""
-    hls: bool = False
-    """Also write an HLS (fMP4) playlist over the ladder."""
-    max_duration_s: float = 600.0
-    """Clips longer than this are rejected (digests are short)."""
-    max_source_mb: float = 2048.0
-    """Sources larger than this are rejected."""
-    max_source_height: int = 4320
-    """Sources taller than this (after rotation) are rejected."""
-    max_cps: float = 6.0
-    """Reading-speed limit for Japanese captions, characters per second (a warning above it);
-    broadcast guidance is about 4, and short cues need some room above that."""
+    types: tuple[type, ...]
+    """What YAML may give: MkDocs' plugin schema lets these through (see site/mkdocs_plugin)."""
+    doc: str
+    """One line for people who write mkdocs.yml (the README's option table says more)."""
+    read: Reader
+    """Checks a given value and converts it; by default a type check against `types`."""
 
 
-_TOP_KEYS = {
-    "topics", "ladder", "preset", "gop_seconds", "audio_kbps", "loudness_lufs",
-    "poster_widths", "hls", "max_duration_s", "max_source_mb", "max_source_height", "max_cps",
-}
-_PRESETS = {
+def option(default: Any, types: tuple[type, ...], doc: str, *, check: Reader | None = None,
+           read: Reader | None = None) -> Any:
+    """A Settings field that is a plugin option. `check` runs after the type check (and may
+    convert the value); `read` replaces both, for options whose own message is clearer (there
+    a null value keeps the default). A dict or list default is copied for each Settings."""
+    spec = Option(types, doc, _null_is_default(read) if read else _typed(types, check))
+    if isinstance(default, dict | list):
+        return field(default_factory=lambda: copy.copy(default), metadata={OPTION: spec})
+    return field(default=default, metadata={OPTION: spec})
+
+
+def _typed(types: tuple[type, ...], check: Reader | None) -> Reader:
+    def read(name: str, value: Any, source: str) -> tuple[Any, list[Problem]]:
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            return None, [Problem(source, f"clipportal option '{name}' has the wrong type",
+                                  f"expected {' or '.join(t.__name__ for t in types)}")]
+        return check(name, value, source) if check else (value, [])
+    return read
+
+
+def _null_is_default(read: Reader) -> Reader:
+    def null_or_read(name: str, value: Any, source: str) -> tuple[Any, list[Problem]]:
+        return (DEFAULT, []) if value is None else read(name, value, source)
+    return null_or_read
+
+
+def _read_topics(name: str, topics: Any, source: str) -> tuple[Any, list[Problem]]:
+    if not isinstance(topics, dict) or not topics or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in topics.items()
+    ):
+        return None, [Problem(source, "clipportal 'topics' must map topic ids to names",
+                              "write e.g. `flow-mapping: 業務フローの可視化` under topics:")]
+    names = [v.strip() for v in topics.values()]
+    return {k: v.strip() for k, v in topics.items()}, [
+        Problem(source, f"two clipportal topics are named '{twice}'",
+                "give each topic its own name (clip files may use the name in place of the id)")
+        for twice in sorted({n for n in names if names.count(n) > 1})]
+
+
+def _read_ladder(name: str, ladder: Any, source: str) -> tuple[Any, list[Problem]]:
+    try:
+        rungs = [_rung(item) for item in (ladder if isinstance(ladder, list) else [None])]
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None, [Problem(source, "each clipportal 'ladder' entry needs a height (and may "
+                              "set name, crf, maxrate_kbps, label)",
+                              "write e.g. `- {height: 360, crf: 27, maxrate_kbps: 900}`")]
+    if not rungs or any(r.height < 144 or r.height % 2 for r in rungs):
+        return None, [Problem(source, "ladder heights must be even numbers of at least 144",
+                              "use e.g. 360 and 720")]
+    return tuple(sorted(rungs, key=lambda r: r.height)), []
+
+
+def _rung(item: Any) -> Rendition:
+    height = int(item["height"])
+    return Rendition(name=str(item.get("name", f"{height}p")), height=height,
+                     crf=int(item.get("crf", 26)),
+                     maxrate_kbps=int(item.get("maxrate_kbps", 2500)),
+                     label=str(item.get("label", f"{height}p")))
+
+
+def _read_widths(name: str, widths: Any, source: str) -> tuple[Any, list[Problem]]:
+    if isinstance(widths, list) and widths and all(
+        isinstance(w, int) and w > 0 for w in widths
+    ):
+        return tuple(sorted(widths)), []
+    return None, [Problem(source, "poster_widths must be a list of positive integers",
+                          "write e.g. [320, 640, 1280]")]
+
+
+def _check_loudness(name: str, value: Any, source: str) -> tuple[Any, list[Problem]]:
+    if value is True:
+        return None, [Problem(source, "loudness_lufs takes a number such as -16, or false to "
+                              "keep the source level", "write -16 or false")]
+    return (None if value is False else value), []
+
+
+def _check_preset(name: str, value: Any, source: str) -> tuple[Any, list[Problem]]:
+    if value in PRESETS:
+        return value, []
+    return None, [Problem(source, f"unknown x264 preset '{value}'",
+                          f"use one of {', '.join(sorted(PRESETS))}")]
+
+
+def _check_positive(name: str, value: Any, source: str) -> tuple[Any, list[Problem]]:
+    if value is None or value > 0:
+        return value, []
+    return None, [Problem(source, f"clipportal option '{name}' must be at least 1",
+                          f"write e.g. `{name}: 2`, or leave it out")]
+
+
+def _check_media_url(name: str, value: Any, source: str) -> tuple[Any, list[Problem]]:
+    url = value.strip()
+    if not url:
+        return "", []
+    if not url.startswith(("https://", "http://")) or " " in url:
+        return None, [Problem(source, f"media_url '{value}' is not a web address",
+                              "write e.g. `media_url: https://media.example.jp/portal/`, or "
+                              "leave it out to publish the media with the pages")]
+    return url.rstrip("/") + "/", []  # the media paths are appended to it
+
+
+PRESETS = frozenset({
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
     "veryslow",
-}
+})
+_NUMBER = (int, float)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a build needs to know besides the clips themselves.
+
+    Each plugin option is declared once, here, with `option(default, types, doc, check=…)`:
+    the names `mkdocs.yml` may use, MkDocs' plugin schema (site/mkdocs_plugin.py), the
+    loader's checks and the defaults of `EncodeSettings`/`Limits` (media/jobs.py) all come
+    from these fields. To add an option (say `offline: bool`), add one field below and a row
+    to the option table in README.md (tests/test_settings.py checks that they agree); if it
+    changes encoded output, also name it in `EncodeSettings` so it joins the cache key.
+    """
+
+    # option() returns a dataclasses.Field, with a default_factory for this dict
+    topics: dict[str, str] = option(  # noqa: RUF009
+        DEFAULT_TOPICS, (dict,), "Topic id → Japanese name, in display order.", read=_read_topics)
+    language: str = "ja"
+    """The site language (the theme's, not a plugin option); `captions/<slug>.srt` means it."""
+    ladder: tuple[Rendition, ...] = option(DEFAULT_LADDER, (list,), "Renditions, a list of "
+                                           "{height, crf, maxrate_kbps, label, name}; stored "
+                                           "smallest first.", read=_read_ladder)
+    preset: str = option("medium", (str,), "x264 preset: slower presets give smaller files "
+                         "for the same quality.", check=_check_preset)
+    gop_seconds: float = option(4.0, _NUMBER, "Fixed keyframe interval, the same in every "
+                                "rendition so they switch cleanly.")
+    audio_kbps: int = option(96, (int,), "AAC-LC stereo bitrate.")
+    loudness_lufs: float | None = option(-16.0, (*_NUMBER, bool, type(None)), "EBU R128 "
+                                         "integrated loudness target; false (or null) keeps "
+                                         "the source level.", check=_check_loudness)
+    poster_widths: tuple[int, ...] = option((320, 640, 1280), (list,), "Poster widths for "
+                                            "srcset (never wider than the source).",
+                                            read=_read_widths)
+    hls: bool = option(False, (bool,), "Also write an HLS (fMP4) playlist over the ladder.")
+    max_duration_s: float = option(600.0, _NUMBER, "Clips longer than this (seconds) are "
+                                   "rejected (digests are short).")
+    max_source_mb: float = option(2048.0, _NUMBER, "Sources larger than this (MB) are rejected.")
+    max_source_height: int = option(4320, (int,), "Sources taller than this (pixels, after "
+                                    "rotation) are rejected.")
+    max_cps: float = option(6.0, _NUMBER, "Reading-speed limit for Japanese captions, "
+                            "characters per second (a warning above it); broadcast guidance is "
+                            "about 4, and short cues need some room above that.")
+    jobs: int | None = option(None, (int, type(None)), "Clips encoded at once (None: by CPU count; "
+                              "`clipportal build --jobs` overrides it).", check=_check_positive)
+    offline: bool = option(True, (bool,), "Offer saving clips to the phone for offline viewing "
+                           "(a service worker, 端末に保存 buttons and the 保存済み page).")
+    offline_rendition: str = option("", (str,), "The rendition saved for offline viewing, by "
+                                    "name (e.g. 720p); empty: the smallest.")
+    media_url: str = option("", (str,), "Publish the media apart from the pages: videos, "
+                            "posters, stills and tracks load from this address (written to "
+                            "build/media/ for upload); empty: beside the pages.",
+                            check=_check_media_url)
+    scheduler: str | None = option(None, (str, type(None)), "Dask scheduler address for the "
+                                   "media jobs, e.g. tcp://10.0.0.5:8786 (extra "
+                                   "`clipportal[dask]`; `--scheduler` and "
+                                   "CLIPPORTAL_SCHEDULER override it).")
+
+
+OPTIONS: dict[str, Option] = {f.name: f.metadata[OPTION] for f in fields(Settings)
+                              if OPTION in f.metadata}
+"""Every plugin option by name, in declaration order."""
 
 
 class _TolerantLoader(yaml.SafeLoader):
@@ -201,100 +349,19 @@ def load_settings(project: Path) -> Settings:
 
 def settings_from_mapping(mapping: Mapping[str, Any], source: str = "mkdocs.yml") -> Settings:
     """Validate the plugin options; raise CatalogError listing every bad one."""
-    problems: list[Problem] = []
-    options = {k: v for k, v in mapping.items() if not str(k).startswith("_") and k != "jobs"}
-    for key in sorted(set(options) - _TOP_KEYS):
-        problems.append(Problem(source, f"unknown clipportal option '{key}'",
-                                f"allowed options: {', '.join(sorted(_TOP_KEYS))}"))
+    options = {k: v for k, v in mapping.items() if not str(k).startswith("_")}
+    problems = [Problem(source, f"unknown clipportal option '{key}'",
+                        f"allowed options: {', '.join(sorted(OPTIONS))}")
+                for key in sorted(set(options) - set(OPTIONS))]
     values: dict[str, Any] = {"language": str(mapping.get("_language", "ja"))}
-    _read_topics(options, values, problems, source)
-    _read_ladder(options, values, problems, source)
-    _read_scalars(options, values, problems, source)
+    for name, spec in OPTIONS.items():
+        if name in options:
+            value, found = spec.read(name, options[name], source)
+            problems += found
+            if value is not DEFAULT:
+                values[name] = value
     if problems:
         raise CatalogError(problems)
+    if values.get("media_url"):  # the service worker saves same-origin files only
+        values["offline"] = False
     return Settings(**values)
-
-
-def _read_topics(options: Mapping[str, Any], values: dict[str, Any],
-                 problems: list[Problem], source: str) -> None:
-    topics = options.get("topics")
-    if topics is None:
-        return
-    if not isinstance(topics, dict) or not topics or not all(
-        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in topics.items()
-    ):
-        problems.append(Problem(source, "clipportal 'topics' must map topic ids to names",
-                                "write e.g. `flow-mapping: 業務フローの可視化` under topics:"))
-        return
-    names = [v.strip() for v in topics.values()]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(Problem(source, f"two clipportal topics are named '{name}'",
-                                "give each topic its own name (clip files may use the name "
-                                "in place of the id)"))
-    values["topics"] = {k: v.strip() for k, v in topics.items()}
-
-
-def _read_ladder(options: Mapping[str, Any], values: dict[str, Any],
-                 problems: list[Problem], source: str) -> None:
-    ladder = options.get("ladder")
-    if ladder is None:
-        return
-    rungs: list[Rendition] = []
-    items: list[Any] = ladder if isinstance(ladder, list) else [None]
-    for item in items:
-        try:
-            height = int(item["height"])
-            rungs.append(Rendition(
-                name=str(item.get("name", f"{height}p")), height=height,
-                crf=int(item.get("crf", 26)), maxrate_kbps=int(item.get("maxrate_kbps", 2500)),
-                label=str(item.get("label", f"{height}p")),
-            ))
-        except (TypeError, KeyError, ValueError, AttributeError):
-            problems.append(Problem(
-                source, "each clipportal 'ladder' entry needs a height (and may set name, "
-                "crf, maxrate_kbps, label)",
-                "write e.g. `- {height: 360, crf: 27, maxrate_kbps: 900}`"))
-            return
-    if not rungs or any(r.height < 144 or r.height % 2 for r in rungs):
-        problems.append(Problem(source, "ladder heights must be even numbers of at least 144",
-                                "use e.g. 360 and 720"))
-        return
-    values["ladder"] = tuple(sorted(rungs, key=lambda r: r.height))
-
-
-_SCALARS: dict[str, tuple[type, ...]] = {
-    "preset": (str,), "gop_seconds": (int, float), "audio_kbps": (int,),
-    "loudness_lufs": (int, float, bool, type(None)), "hls": (bool,), "max_duration_s": (int, float),
-    "max_source_mb": (int, float), "max_source_height": (int,), "max_cps": (int, float),
-}
-
-
-def _read_scalars(options: Mapping[str, Any], values: dict[str, Any],
-                  problems: list[Problem], source: str) -> None:
-    for key, types in _SCALARS.items():
-        if key not in options:
-            continue
-        value = options[key]
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            problems.append(Problem(source, f"clipportal option '{key}' has the wrong type",
-                                    f"expected {' or '.join(t.__name__ for t in types)}"))
-        elif key == "loudness_lufs" and isinstance(value, bool):
-            if value:
-                problems.append(Problem(source, "loudness_lufs takes a number such as -16, or "
-                                        "false to keep the source level", "write -16 or false"))
-            else:
-                values[key] = None
-        elif key == "preset" and value not in _PRESETS:
-            problems.append(Problem(source, f"unknown x264 preset '{value}'",
-                                    f"use one of {', '.join(sorted(_PRESETS))}"))
-        else:
-            values[key] = value
-    widths = options.get("poster_widths")
-    if widths is not None:
-        if isinstance(widths, list) and widths and all(
-            isinstance(w, int) and w > 0 for w in widths
-        ):
-            values["poster_widths"] = tuple(sorted(widths))
-        else:
-            problems.append(Problem(source, "poster_widths must be a list of positive integers",
-                                    "write e.g. [320, 640, 1280]"))

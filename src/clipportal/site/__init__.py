@@ -1,0 +1,2 @@
+"""The site layer: pages rendered from prepared clips, search, and the MkDocs adapter.
+Nothing here runs ffmpeg; the core never imports this layer."""

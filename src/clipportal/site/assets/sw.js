@@ -1,0 +1,116 @@
+/* clipportal service worker (offline viewing, issue 12). The build prepends CP_VERSION,
+   CP_ASSETS and CP_PAGES (site-relative paths). It lives at the site root, so its scope is the whole site
+   wherever the site is served (a sub-path included).
+
+   - The app shell (CSS, scripts, icons; home, topics, search, 保存済み, the clip list) is
+     precached in a cache named after the build's version once the viewer saves a first clip
+     (or at install when clips are saved already): a viewer who never saves downloads
+     nothing more. Older versions' caches are deleted on activate.
+   - Everything is network-first: online, a new build is seen at once; offline, the answer
+     comes from saved clips (assets/offline.js stores them as chunks), then from the caches.
+   - A saved file is answered from its chunks, honouring Range with 206 + Content-Range and
+     reading only the chunks the range covers, so a phone can seek without loading a whole
+     video into memory. */
+/* global CP_VERSION, CP_ASSETS, CP_PAGES */
+importScripts("assets/offline.js");
+
+var store = self.cpOffline;
+var ROOT = store.root;
+var SHELL = "cp-shell:" + ROOT + ":" + CP_VERSION;
+var RUNTIME = "cp-runtime:" + ROOT;
+var NOT_SAVED = "オフラインのため再生できません。電波のある所で開くか、事前に保存してください。";
+
+/* Assets through the HTTP cache (the page has just loaded most of them); pages revalidated. */
+function precacheShell() {
+  return caches.open(SHELL).then(function (cache) {
+    return cache.addAll(CP_ASSETS.map(function (p) { return ROOT + p; }).concat(
+      CP_PAGES.map(function (p) { return new Request(ROOT + p, { cache: "no-cache" }); })));
+  });
+}
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(store.listClips().then(function (saved) {
+    return saved.length ? precacheShell() : null;
+  }).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(activate());
+});
+
+async function activate() {
+  var names = await caches.keys();
+  var old = names.filter(function (n) { return n.indexOf("cp-shell:" + ROOT + ":") === 0 && n !== SHELL; });
+  await Promise.all(old.map(function (n) { return caches.delete(n); }));
+  await self.clients.claim();
+  /* Clips removed from the portal: their saved files go too. */
+  var list = await caches.match(ROOT + "offline/clips.json", { cacheName: SHELL });
+  if (list) await store.cleanup(await list.json());
+}
+
+/* The page saves a first clip: keep the pages that list clips, for use offline. */
+self.addEventListener("message", function (event) {
+  if (event.data === "cp-pages") event.waitUntil(precacheShell());
+});
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET" || request.url.indexOf(ROOT) !== 0) return;
+  event.respondWith(request.mode === "navigate" ? page(request) : file(request));
+});
+
+function bare(url) {
+  var u = new URL(url);
+  u.hash = "";
+  u.search = "";
+  return u.href;
+}
+
+async function remember(cacheName, url, response) {
+  if (response.ok && response.status === 200 && response.type === "basic") {
+    var cache = await caches.open(cacheName);
+    await cache.put(url, response.clone());
+  }
+  return response;
+}
+
+async function fromCaches(url) {
+  return (await caches.match(url, { cacheName: RUNTIME })) || (await caches.match(url, { cacheName: SHELL }));
+}
+
+/* Pages: the network first (and keep a copy of every page read online); offline, a saved
+   clip page, then a copy, then a short page that says why nothing can be shown. */
+async function page(request) {
+  try {
+    return await remember(RUNTIME, bare(request.url), await fetch(request));
+  } catch (err) {
+    var url = bare(request.url);
+    return (await store.respond(url, null)) || (await fromCaches(url)) || offlinePage(url);
+  }
+}
+
+function offlinePage(url) {
+  var clip = url.indexOf("/clips/") >= 0;
+  var text = clip ? NOT_SAVED : "オフラインのため、このページは開けません。電波のある所で開いてください。";
+  var html = '<!doctype html><html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>オフライン</title></head><body style="font-family:sans-serif;padding:1rem">' +
+    '<p data-offline-message role="alert">' + text + '</p><p><a href="' + ROOT + 'offline/">保存済みの動画</a>　<a href="' + ROOT + '">ホーム</a></p></body></html>';
+  return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
+/* Files: saved ones from storage (with Range); others from the network, passing Range on
+   explicitly (a request handed on as it is can lose it); offline, the caches. The search
+   index's parts and the clip list are kept as they are read, so search works offline for
+   what was fetched before. A download (asked with cache: "no-store") always goes to the
+   network: it is saving a new version of something that may be stored already. */
+async function file(request) {
+  var url = bare(request.url), range = request.headers.get("Range");
+  var saved = request.cache === "no-store" ? null : await store.respond(url, range);
+  if (saved) return saved;
+  try {
+    var response = await fetch(range ? new Request(request.url, {
+      headers: { Range: range }, credentials: "same-origin", mode: "same-origin" }) : request);
+    return /\/pagefind\/|\/offline\/clips\.json$/.test(url) && !range ? remember(RUNTIME, url, response) : response;
+  } catch (err) {
+    return (await fromCaches(url)) || Response.error();
+  }
+}
