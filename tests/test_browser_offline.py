@@ -19,24 +19,12 @@ from typing import Any, ClassVar
 import pytest
 from conftest import PHONE, run_cli
 from rangeserver import RangeHandler, serve
-from test_browser_site import make_source, srt, write
+from test_browser_site import CONFIG, make_source, srt, write
 
 from clipportal.site.offline import CHUNK_BYTES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CONFIG = """\
-site_name: テスト動画ポータル
-theme:
-  name: material
-  language: ja
-plugins:
-  - clipportal:
-      preset: ultrafast
-      topics:
-        goal-setting: 目標設定
-        flow-mapping: 業務フローの可視化
-"""
 NOT_SAVED = "オフラインのため再生できません。電波のある所で開くか、事前に保存してください。"
 SEARCH_OFFLINE = ("オフラインのため検索できません"
                   "（保存済みの動画は「保存済み」ページから見られます）")
