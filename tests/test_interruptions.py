@@ -69,7 +69,7 @@ def trusted_entries(root: Path) -> dict[str, dict[str, str]]:
         if entry.name.startswith(".") or not entry.is_dir():
             continue
         manifest = json.loads((entry / "manifest.json").read_text(encoding="utf-8"))
-        for name, size in manifest.files.items():
+        for name, size in manifest["files"].items():
             assert (entry / name).stat().st_size == size, f"{entry.name}/{name} is partial"
         entries[entry.name] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                                for p in sorted(entry.iterdir()) if p.name != "manifest.json"}

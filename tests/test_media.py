@@ -336,7 +336,7 @@ def test_storyboard_sprite_has_a_tile_per_interval(encode: Callable[..., Encoded
 
 def test_asked_poster_time_is_honoured_even_when_black(encode: Callable[..., Encoded]) -> None:
     manifest, folder = encode("black_start", poster=0.5)
-    assert manifest.poster_time == 0.5 and manifest.warnings == []
+    assert manifest.poster_time == 0.5 and manifest.warnings == ()
     assert mean_luma(folder / "poster-320.jpg") < 10
     manifest, folder = encode("black_start", poster=2.5)
     assert mean_luma(folder / "poster-320.jpg") > 40
@@ -383,7 +383,7 @@ def test_chapter_thumbnails(encode: Callable[..., Encoded]) -> None:
     assert [c.time for c in chapters] == [1.0, 2.5]  # 1 s in; the one past the end dropped
     assert mean_luma(folder / chapters[0].jpg) < 10 < 40 < mean_luma(folder / chapters[1].jpg)
     for chapter in chapters:
-        assert image_size(folder / chapter["webp"]) == (320, 180)
+        assert image_size(folder / chapter.webp) == (320, 180)
 
 
 # --- optional HLS ------------------------------------------------------------------------------
@@ -396,10 +396,10 @@ def test_hls_reuses_the_mp4_renditions(encode: Callable[..., Encoded]) -> None:
     assert master.count("#EXT-X-STREAM-INF") == 2 and "RESOLUTION=640x360" in master
     assert 'CODECS="avc1.' in master and "mp4a.40.2" in master
     for item in manifest.renditions:
-        playlist = read_playlist(folder / f"{item['name']}.m3u8")
+        playlist = read_playlist(folder / f"{item.name}.m3u8")
         assert sum(playlist.durations) == pytest.approx(3, abs=0.1)
         assert playlist.end <= (folder / item.file).stat().st_size
-        assert f'URI="{item.file}"' in (folder / f"{item['name']}.m3u8").read_text()
+        assert f'URI="{item.file}"' in (folder / f"{item.name}.m3u8").read_text()
         assert moov_before_mdat(folder / item.file)  # still a fast-start progressive MP4
     hls_bytes = sum(p.stat().st_size for p in folder.iterdir() if p.suffix in (".mp4", ".m3u8"))
     mp4_bytes = sum(r.bytes for r in plain_manifest.renditions)
@@ -625,7 +625,7 @@ def test_every_kind_of_source_plays_in_chromium(encode: Callable[..., Encoded],
                 state = page.evaluate(PLAY, f"{url}{folder.name}/{file}")
                 assert state["frames"] > 0 and state["time"] > 0, (kind, file, state)
                 if kind != "hls":
-                    assert (state.width, state.height) == (item.width, item.height)
+                    assert (state["width"], state["height"]) == (item.width, item.height)
                 assert (state["audioBytes"] > 0) == manifest.has_audio, (kind, state)
     page.close()
 
