@@ -92,6 +92,20 @@ def test_new_with_slug_does_not_explain_the_name(tmp_path: Path) -> None:
     assert "flow-mapping-03.yml" in made.stdout and "(slug)" not in made.stdout
 
 
+def test_new_takes_the_topic_by_its_japanese_name_and_names_topics_in_hints(
+        tmp_path: Path) -> None:
+    root = portal(tmp_path / "portal", {})
+    source = tiny_clip(tmp_path / "研修動画.mp4", seconds=2)
+    made = run_cli("new", str(source), "--topic", "業務フローの可視化", "--title", "研修",
+                   "--slug", "flow-mapping-04", "--dir", str(root))
+    assert made.returncode == 0, made.stderr
+    written = (root / "videos" / "flow-mapping-04.yml").read_text(encoding="utf-8")
+    assert "topic: flow-mapping" in written
+    wrong = run_cli("new", str(source), "--topic", "業務フロー", "--title", "研修",
+                    "--slug", "flow-mapping-05", "--dir", str(root))
+    assert wrong.returncode == 1 and "flow-mapping (業務フローの可視化)" in wrong.stderr
+
+
 def test_a_file_that_is_not_a_video_leaves_nothing_behind(tmp_path: Path) -> None:
     root = portal(tmp_path / "portal", {})
     broken = tmp_path / "メモ.mp4"

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from clipportal.catalog.clips import PLACEHOLDER_DESCRIPTION
+from clipportal.catalog.fields import FieldError, resolve_topic
 from clipportal.errors import CatalogError, Problem
 from clipportal.media.probe import probe
 from clipportal.paths import MAX_SLUG, is_valid_slug, project_relative
@@ -107,8 +108,9 @@ def write_new_clip(root: Path, video: Path, topic: str, title: str,
     elsewhere. The video is probed before anything is written, so a file that is not a
     readable video leaves nothing behind."""
     settings = _project_settings(root)
+    topic = _topic_id(topic, settings)
     chosen, generated = choose_slug(root, video, topic, title, slug)
-    _check_arguments(video, topic, title, chosen, list(settings.topics))
+    _check_arguments(video, title, chosen)
     target = root / "videos" / f"{chosen}.yml"
     if target.exists():
         raise CatalogError(Problem(project_relative(root, target), "this clip file already exists",
@@ -122,6 +124,15 @@ def write_new_clip(root: Path, video: Path, topic: str, title: str,
                    copied, generated, f"captions/{chosen}.{settings.language}.srt", schema_copy)
 
 
+def _topic_id(topic: str, settings: Settings) -> str:
+    """The topic id for --topic, which may also be the topic's Japanese name (the same rule
+    as `topic:` in a clip file); an unknown topic is refused with every id and its name."""
+    try:
+        return resolve_topic(topic, settings.topics)
+    except FieldError as error:
+        raise CatalogError(Problem("--topic", error.message, error.hint)) from None
+
+
 def _project_settings(root: Path) -> Settings:
     """Refuse to run outside a portal project: videos/ would be created in the wrong place."""
     if not (root / "mkdocs.yml").is_file():
@@ -131,13 +142,10 @@ def _project_settings(root: Path) -> Settings:
     return load_settings(root)
 
 
-def _check_arguments(video: Path, topic: str, title: str, slug: str, topics: list[str]) -> None:
+def _check_arguments(video: Path, title: str, slug: str) -> None:
     problems = []
     if not video.is_file():
         problems.append(Problem(str(video), "no such video file", "check the path"))
-    if topic not in topics:
-        problems.append(Problem("--topic", f"unknown topic '{topic}'",
-                                f"use one of: {', '.join(topics)}"))
     if not title.strip():
         problems.append(Problem("--title", "the title is empty", "give the clip a title"))
     if not is_valid_slug(slug):
