@@ -8,14 +8,13 @@ import os
 import random
 import re
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_cli import tiny_clip
 
 from clipportal.cli import main
-from clipportal.media.ffmpeg_runner import ffmpeg_exe
 
 pytestmark = pytest.mark.slow
 TOPICS = ("goal-setting", "flow-mapping", "tool-selection")
@@ -24,12 +23,7 @@ WORDS = ("窓口", "申請書", "業務フロー", "所要時間", "電子申請
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("source") / "shared.mp4"
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-                    "testsrc2=s=160x90:r=10:d=6", "-f", "lavfi", "-i", "sine=d=6",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest",
-                    str(path)], check=True)
-    return path
+    return tiny_clip(tmp_path_factory.mktemp("source") / "shared.mp4", 6, "160x90")
 
 
 class Portal:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from test_cli import tiny_clip
 
 from clipportal.catalog.clips import load_catalog
-from clipportal.media.ffmpeg_runner import ffmpeg_exe
 from clipportal.pipeline import prepare
 from clipportal.settings import load_settings
 from clipportal.site.fingerprint import site_fingerprint
@@ -30,12 +29,7 @@ CONSTANT = 300
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("source") / "shared.mp4"
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-                    "testsrc2=s=160x90:r=10:d=2", "-f", "lavfi", "-i", "sine=d=2",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest",
-                    str(path)], check=True)
-    return path
+    return tiny_clip(tmp_path_factory.mktemp("source") / "shared.mp4", 2, "160x90")
 
 
 def make_portal(root: Path, count: int, source: Path) -> None:
