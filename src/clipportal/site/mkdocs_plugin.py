@@ -60,6 +60,10 @@ first entry), with a header toggle; clipportal.css tunes the dark scheme's contr
 CACHED_TEMPLATE = "clipportal-cached.html"
 """An (empty) template for pages whose HTML is kept from the last build."""
 CACHED_KINDS = {"clip", "topic"}
+HTML_KINDS = {"clip", "topic", "search", "offline"}
+"""Generated pages whose Markdown is finished HTML already: MkDocs' Markdown pass would only
+parse it and give it back (at 1,000 clips that pass was half of a first build), so their HTML
+goes straight to the theme (see on_page_content)."""
 
 
 class ClipportalConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -83,6 +87,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self.page_cache: PageCache | None = None
         self._page_keys: dict[str, str] = {}
         self._kept: dict[str, str] = {}
+        self._finished: dict[str, str] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"  # serve builds into a temporary folder
@@ -111,7 +116,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         prepared = self.prepared or self._prepare()
         self.prepared = None  # `mkdocs serve` rebuilds must look at the files again
         self._current = prepared
-        self._page_keys, self._kept = {}, {}
+        self._page_keys, self._kept, self._finished = {}, {}, {}
         memo = MarkdownMemo(self.page_cache) if self.page_cache else None
         _add_generated_pages(files, config, prepared, self.settings, self.paths, memo)
         if self.settings.media_url:  # published apart: the pages name them by media_url
@@ -143,6 +148,9 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
                          files: Files) -> str:
         if self._kept_from_cache(page):
             return ""  # nothing to render: its HTML is put back in on_post_page
+        if page.file.generated_by and page.meta.get("clipportal") in HTML_KINDS:
+            self._finished[page.file.src_uri] = markdown.rstrip("\n")
+            return ""  # given back as the page's content in on_page_content
         # a generated home page (no docs/index.md) carries the marker; other generated pages
         # (topics, clips) are complete already
         if not page.is_homepage or (page.file.generated_by and HOME_MARKER not in markdown):
@@ -169,6 +177,10 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self._kept[page.file.src_uri] = html
         page.meta["template"] = CACHED_TEMPLATE
         return True
+
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig,
+                        files: Files) -> str:
+        return self._finished.pop(page.file.src_uri, html)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         kept = self._kept.pop(page.file.src_uri, None)
