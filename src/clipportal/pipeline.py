@@ -20,7 +20,7 @@ from clipportal.errors import ClipportalError, Problem
 from clipportal.media.cache import MediaCache
 from clipportal.media.executors import run_on
 from clipportal.media.ffmpeg_runner import ffmpeg_version
-from clipportal.media.jobs import EncodeSettings, Limits, MediaJob, run_job
+from clipportal.media.jobs import EncodeSettings, Limits, MediaJob, cached_result, run_job
 from clipportal.media.manifest import Manifest
 from clipportal.media.remote import fetch_manifests
 from clipportal.settings import Settings
@@ -170,15 +170,28 @@ def _run_all(media_jobs: list[MediaJob], root: Path, cache: MediaCache, jobs: in
              reporter: Reporter, executor: Executor | None) -> dict[str, Outcome]:
     if executor is not None:  # e.g. Dask: pure jobs, progress per clip done
         return run_on(executor, media_jobs, root, cache, reporter)
-    own = executor is None
-    pool = executor or ThreadPoolExecutor(max_workers=jobs or default_jobs())
-    try:
-        futures = {job.slug: pool.submit(_run_one, job, root, cache, reporter)
-                   for job in media_jobs}
-        return {slug: _outcome(future, reporter, slug) for slug, future in futures.items()}
-    finally:
-        if own:
+    # clips found in the cache are answered here: handing a thousand lookups to the pool's
+    # threads cost more than the lookups themselves
+    done: dict[str, Outcome] = {}
+    missing = []
+    for job in media_jobs:
+        found = cached_result(job, cache)
+        if found is None:
+            missing.append(job)
+        else:
+            reporter.clip_done(job.slug, found)
+            done[job.slug] = found
+    if not missing:
+        return done
+    with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
+        try:
+            futures = {job.slug: pool.submit(_run_one, job, root, cache, reporter)
+                       for job in missing}
+            return {**done, **{slug: _outcome(future, reporter, slug)
+                               for slug, future in futures.items()}}
+        except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _run_one(job: MediaJob, root: Path, cache: MediaCache,

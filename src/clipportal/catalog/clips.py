@@ -27,10 +27,13 @@ from clipportal.catalog.fields import (
 from clipportal.catalog.yamltext import TextLoader, explain_error, load_yaml, yaml_lines
 from clipportal.errors import CatalogError, Problem
 from clipportal.paths import (
+    forget_real_folders,
     is_lfs_pointer,
     is_readable_file,
     is_valid_slug,
     project_relative,
+    real_path,
+    real_root,
     resolve_inside,
 )
 from clipportal.settings import Settings
@@ -103,6 +106,7 @@ def scan_catalog(root: Path, settings: Settings) -> Catalog:
     """Every clip whose files are valid, with every problem found (errors included) in
     `problems`: `clipportal check` goes on to check those clips, so one broken clip file
     never hides another clip's caption or video problems."""
+    forget_real_folders()
     meta_files = _meta_files(root)
     with_meta = {p.stem for p in meta_files}
     videos = _videos_by_slug(root)
@@ -181,7 +185,8 @@ def _load_clip(path: Path, root: Path, settings: Settings,
 def _read_clip(path: Path, root: Path, settings: Settings, videos: dict[str, list[Path]],
                ctx: _Ctx) -> Clip | None:
     slug = path.stem
-    if not path.resolve().is_relative_to(root.resolve()) or not path.resolve().is_file():
+    real = real_path(path)
+    if not real.is_relative_to(real_root(root)) or not real.is_file():
         ctx.error("the clip file is a link leading outside the project (or to no file)",
                   "put the clip file itself into videos/")
         return None
@@ -506,8 +511,8 @@ def _video_path(root: Path, given: str) -> Path | None:
 
 def _check_video_file(path: Path, root: Path, ctx: _Ctx,
                       key: str | None) -> tuple[Path | None, str]:
-    real = path.resolve()
-    if not real.is_relative_to(root.resolve()):
+    real = real_path(path)
+    if not real.is_relative_to(real_root(root)):
         ctx.error(f"'{project_relative(root, path)}' is a link leading outside the project",
                   "copy the clip into videos/ instead of linking to it", key=key)
         return None, ""
@@ -533,7 +538,7 @@ def _load_caption_sources(
     problems: list[Problem] = []
     found: dict[str, list[CaptionSource]] = {}
     for path, source in _caption_files(root):
-        if not path.resolve().is_relative_to(root.resolve()):
+        if not real_path(path).is_relative_to(real_root(root)):
             problems.append(Problem(source, "this caption file is a link leading outside the "
                                     "project", "put the caption file itself into captions/"))
             continue
@@ -548,7 +553,7 @@ def _load_caption_sources(
             problems.append(Problem(source, f"captions for a clip that does not exist ('{slug}')",
                                     f"add videos/{slug}.yml or rename the caption file"))
         elif slug in good:
-            found.setdefault(slug, []).append(CaptionSource(path.resolve(), source, lang, ext))
+            found.setdefault(slug, []).append(CaptionSource(real_path(path), source, lang, ext))
     unique = {slug: _unique_langs(items) for slug, items in found.items()}
     problems += [p for _, twice in unique.values() for p in twice]
     return {slug: kept for slug, (kept, _) in unique.items()}, problems
@@ -562,7 +567,7 @@ def _caption_files(root: Path) -> Iterator[tuple[Path, str]]:
         if path.name.startswith(".") or path.name.lower() in {"readme.md", "readme.txt"}:
             continue
         source = f"captions/{path.name}"
-        if not path.resolve().is_relative_to(root.resolve()):
+        if not real_path(path).is_relative_to(real_root(root)):
             yield path, source  # reported by the caller, never read
         elif path.is_file():
             yield path, source
@@ -595,7 +600,7 @@ def _orphan_videos(root: Path, used: set[Path], slugs: set[str]) -> list[Problem
                        "published", _orphan_hint(root, p), severity="warning")
                for p in entries
                if p.is_file() and p.suffix.lower() not in NOT_VIDEO_SUFFIXES
-               and not p.name.startswith(".") and p.resolve() not in used and p.stem not in slugs]
+               and not p.name.startswith(".") and real_path(p) not in used and p.stem not in slugs]
     nested = [Problem(f"videos/{p.name}/", "clip files in folders inside videos/ are not read",
                       "put clip files and videos directly in videos/", severity="warning")
               for p in entries if p.is_dir() and not p.is_symlink() and _holds_clip_files(p)]

@@ -477,15 +477,22 @@ def _storyboard_output(video: Any, board: Storyboard, out: Path) -> Any:
                          **{"frames:v": 1, "update": 1, "q:v": 5})
 
 
+def cached_result(job: MediaJob, cache: MediaCache) -> Manifest | None:
+    """The manifest of the job's complete cache entry, or None when it must be encoded."""
+    key = job.key(ffmpeg_version(cache.root))
+    found = cache.lookup(key)
+    return None if found is None else found.with_key(key, from_cache=True)
+
+
 def run_job(job: MediaJob, root: Path, cache: MediaCache,
             progress: ProgressCallback | None = None,
             on_duration: ProgressCallback | None = None) -> Manifest:
     """Produce (or find) the cache entry for `job`; return its manifest. `on_duration` hears
     the source's length before encoding starts, `progress` the seconds encoded so far."""
-    key = job.key(ffmpeg_version(cache.root))
-    found = cache.lookup(key)
+    found = cached_result(job, cache)
     if found is not None:
-        return found.with_key(key, from_cache=True)
+        return found
+    key = job.key(ffmpeg_version(cache.root))
     source = root / job.source
     facts = probe(source, job.source)
     if on_duration is not None:
