@@ -88,6 +88,25 @@ class Portal:
         new = self.rng.choice([t for t in TOPICS if t != old])
         self.write(f"videos/{slug}.yml", text.replace(f"topic: {old}\n", f"topic: {new}\n"))
 
+    def add_doc(self) -> None:
+        """A hand-written page: it joins every page's navigation."""
+        self.serial += 1
+        self.write(f"docs/guide-{self.serial}.md", f"# 使い方 {self.serial}\n\n説明です。\n")
+
+    def remove_doc(self) -> None:
+        """Its page must leave the site, and every page's navigation."""
+        docs = sorted((self.roots[0] / "docs").glob("guide-*.md"))
+        if not docs:
+            return self.add_doc()
+        self.remove(f"docs/{docs[0].name}")
+
+    def rename_site(self) -> None:
+        """Every page shows the site name, the pages no clip edit touched too."""
+        self.serial += 1
+        config = (self.roots[0] / "mkdocs.yml").read_text(encoding="utf-8")
+        self.write("mkdocs.yml", re.sub(r"site_name: .*", f"site_name: 研修 {self.serial}",
+                                        config))
+
     def remove_clip(self) -> None:
         slug = self.pick()
         self.slugs.remove(slug)
@@ -136,8 +155,9 @@ def test_random_edits_give_the_site_of_a_clean_build(tmp_path: Path, source: Pat
     build(portal.roots[0], clean=False)
     shutil.copytree(portal.roots[0] / "build" / "cache", portal.roots[1] / "build" / "cache")
     edits: list[Callable[[], None]] = [portal.edit_title, portal.edit_captions, portal.add_clip,
-                                       portal.remove_clip, portal.change_topic]
-    series = [*edits, *rng.choices(edits, k=2)]
+                                       portal.remove_clip, portal.change_topic, portal.add_doc,
+                                       portal.remove_doc, portal.rename_site]
+    series = [*edits, *rng.choices(edits, k=3)]
     rng.shuffle(series)
     for edit in series:
         edit()

@@ -22,6 +22,8 @@ from mkdocs.livereload import LiveReloadServer
 
 from clipportal.errors import CatalogError, ClipportalError, Problem
 from clipportal.pipeline import Prepared
+from clipportal.settings import effective_site_dir
+from clipportal.site.fingerprint import FINGERPRINT_FILE
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -41,11 +43,18 @@ def _quiet_mkdocs() -> None:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
     logging.getLogger("mkdocs.livereload").addFilter(_without_stuck_notice)
+    logging.getLogger("mkdocs.commands.build").addFilter(_without_dirty_notice)
 
 
 def _without_stuck_notice(record: logging.LogRecord) -> bool:
     """REBUILD_FAILED says it in plain words; MkDocs' own notice talks of a stuck server."""
     return "error happened during the rebuild" not in record.getMessage()
+
+
+def _without_dirty_notice(record: logging.LogRecord) -> bool:
+    """MkDocs warns that a kept site folder may hold stale pages and navigation; clipportal
+    renders every page and removes what the build did not write (see `site.keep`)."""
+    return "A 'dirty' build is being performed" not in record.getMessage()
 
 
 def config_file(root: Path) -> Path:
@@ -71,11 +80,26 @@ def build_site(root: Path, prepared: Prepared | None = None, strict: bool = Fals
 
     try:
         config = load_config(str(config_file(root)), strict=strict)
-        _plugin(config).prepared = prepared
-        build(config)
+        plugin = _plugin(config)
+        plugin.prepared = prepared
+        plugin.dirty = _keep_site(config)
+        build(config, dirty=plugin.dirty)
     except MkDocsException as exc:
         raise _build_failed(exc) from exc
     return Path(config.site_dir)
+
+
+def _keep_site(config: MkDocsConfig) -> bool:
+    """Whether to keep the site folder and write only what changed (`site.keep`): when it
+    holds a complete clipportal build, and no other plugin writes into it. The build marker
+    goes first, so that a build stopped half-way is never taken for a complete one."""
+    site = effective_site_dir(Path(config.config_file_path or ".").resolve().parent,
+                              Path(config.site_dir))
+    marker = site / FINGERPRINT_FILE
+    if set(config.plugins) - {"clipportal"} or not marker.is_file():
+        return False
+    marker.unlink()
+    return True
 
 
 def _plugin(config: MkDocsConfig) -> ClipportalPlugin:
@@ -151,6 +175,8 @@ class _Preview:
         self.site_dir = tempfile.mkdtemp(prefix="clipportal-preview-")
         self.url = ""
         self._config: MkDocsConfig | None = None
+        self._complete = False
+        """Whether the last build finished: then the next one keeps the site folder."""
 
     def load(self) -> MkDocsConfig:
         """Read mkdocs.yml again on every build, so that edits to it show."""
@@ -170,6 +196,7 @@ class _Preview:
             config.plugins.on_startup(command="serve", dirty=False)
             _plugin(config).prepared = prepared
             build(config, serve_url=self.url)
+            self._complete = True
         except MkDocsException as exc:
             raise _build_failed(exc) from exc
         return config
@@ -181,7 +208,11 @@ class _Preview:
         self.listener.building(again=True)
         started = time.monotonic()
         try:
-            build(self.load(), serve_url=self.url)
+            config = self.load()
+            keep, self._complete = self._complete, False
+            _plugin(config).dirty = keep
+            build(config, serve_url=self.url, dirty=keep)
+            self._complete = True
         except MkDocsException:
             # MkDocs has logged the problems; the server prints an Abort's text, keeps running
             # and answers requests again once a later build succeeds

@@ -25,6 +25,7 @@ from clipportal.errors import ClipportalError
 from clipportal.pipeline import Prepared, prepare_on, scheduler_address
 from clipportal.settings import OPTIONS, Settings, effective_site_dir, settings_from_mapping
 from clipportal.site import mkdocs_offline
+from clipportal.site.keep import remove_stale_files
 from clipportal.site.media_out import MEDIA_FOLDER, publish_media
 from clipportal.site.offline import OFFLINE_PAGE
 from clipportal.site.pagecache import CACHE_FOLDER, MarkdownMemo, PageCache, shared_inputs_digest
@@ -88,6 +89,10 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         self._page_keys: dict[str, str] = {}
         self._kept: dict[str, str] = {}
         self._finished: dict[str, str] = {}
+        self.dirty = False
+        """Set by clipportal's own builds when the site folder holds a complete earlier build:
+        it is kept, and only what changed is written (see `site.keep`)."""
+        self._files: Files | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"  # serve builds into a temporary folder
@@ -126,6 +131,9 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         _add_assets(files, config)
         if self.settings.offline:
             mkdocs_offline.add_files(files, config, self.paths)
+        if self.dirty:
+            _render_every_page(files)
+        self._files = files
         return files
 
     def _prepare(self) -> Prepared:
@@ -199,6 +207,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self.page_cache is not None:
             self.page_cache.prune()
+        if self.dirty and self._files is not None:
+            remove_stale_files(Path(config.site_dir), _expected_outputs(self._files, config))
         _relative_404(Path(config.site_dir) / "404.html")
         if self.settings is not None and self.settings.offline:
             mkdocs_offline.post_build(config, self._current.clips, self.settings, self.paths)
@@ -309,6 +319,8 @@ class _LinkedMedia(File):
 
     def copy_file(self, dirty: bool = False) -> None:
         assert self.abs_src_path is not None
+        if dirty and not self.is_modified():
+            return  # linked (or copied) by an earlier build: cache entries never change
         target = Path(self.abs_dest_path)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -318,13 +330,49 @@ class _LinkedMedia(File):
             super().copy_file(dirty)
 
 
+class _Track(File):
+    """A caption, chapter or storyboard track: in a kept site folder, written only when its
+    text changed (a thousand clips have three thousand tracks)."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        if dirty and _has_text(Path(self.abs_dest_path), self.content_string):
+            return
+        super().copy_file(dirty)
+
+
+def _has_text(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def _add_media(files: Files, config: MkDocsConfig, prepared: Prepared) -> None:
     for item in prepared.clips:
         for name in item.media.file_names():
             files.append(_LinkedMedia.generated(config, f"{item.media_dir}/{name}",
                                                 abs_src_path=str(item.cache_dir / name)))
         for track in item.tracks:
-            files.append(File.generated(config, track.path, content=track.content))
+            files.append(_Track.generated(config, track.path, content=track.content))
+
+
+def _expected_outputs(files: Files, config: MkDocsConfig) -> set[str]:
+    """What this build wrote into the site folder, relative to it: its files and pages, and
+    the theme's templates (404.html, sitemap.xml and its .gz)."""
+    written = {file.dest_uri for file in files}
+    written.update(config.theme.static_templates)
+    written.update(str(t) for t in config.extra_templates)
+    written.add("sitemap.xml.gz")
+    return written
+
+
+def _render_every_page(files: Files) -> None:
+    """In a kept site folder MkDocs renders only the pages whose source is newer than their
+    HTML; but every page shows the navigation, the site name and clipportal's templates, which
+    may have changed without the page. A page whose text is in memory counts as changed."""
+    for file in files.documentation_pages():
+        if not file.generated_by:
+            file.content_string = file.content_string
 
 
 def _add_assets(files: Files, config: MkDocsConfig) -> None:
