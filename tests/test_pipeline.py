@@ -3,6 +3,7 @@ changed."""
 
 from __future__ import annotations
 
+import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -38,10 +39,18 @@ def test_a_job_runs_in_another_process_and_shares_the_cache(tmp_path: Path) -> N
 
 def test_noop_rebuild_skips_the_site_step_until_an_input_changes(tmp_path: Path) -> None:
     root = portal(tmp_path, {"clip": SIMPLE})
-    assert run_cli("build", str(root)).returncode == 0
-    noop = run_cli("build", str(root))
-    assert noop.returncode == 0 and "site is up to date" in noop.stderr
-    assert "0 encoded, 1 from cache" in noop.stderr.replace("\n", " ")
+    (root / "videos" / "forgotten.mp4").write_bytes(b"\0" * 64)  # a warning, every build
+    first = run_cli("build", str(root))
+    assert first.returncode == 0 and "this video has no clip file" in first.stderr
+    noop = run_cli("build", str(root))  # no file touched: the build stamp says so at once
+    assert noop.returncode == 0 and "nothing changed since the last build" in noop.stderr
+    assert "videos/forgotten.mp4: warning: this video has no clip file" in noop.stderr
+    assert run_cli("build", "--strict", str(root)).returncode == 1  # its warning counts
+    assert "from cache" not in noop.stderr
+    os.utime(root / "videos" / "clip.yml")  # touched, not changed: the content is compared
+    touched = run_cli("build", str(root))
+    assert touched.returncode == 0 and "site is up to date" in touched.stderr
+    assert "0 encoded, 1 from cache" in touched.stderr.replace("\n", " ")
     (root / "docs" / "about.md").write_text("# このサイトについて\n", encoding="utf-8")
     changed = run_cli("build", str(root))
     assert changed.returncode == 0 and "site is up to date" not in changed.stderr

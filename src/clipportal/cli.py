@@ -329,24 +329,63 @@ def _check(root: Path, strict: bool) -> int:
 
 
 def _build(root: Path, jobs: int | None, strict: bool, scheduler: str | None) -> int:
-    from clipportal.commands.progress import ConsoleReporter, print_summary
-    from clipportal.media.executors import SchedulerError
+    from clipportal.buildstamp import forget_build
     from clipportal.media.lock import build_lock
+    from clipportal.settings import read_site_dir
 
     started = time.monotonic()
     with build_lock(root / "build"):
-        reporter = ConsoleReporter()
-        try:
-            settings, prepared = _prepare(root, jobs, reporter, scheduler)
-        except SchedulerError as exc:
-            print_problems(exc.problems)
-            return EXIT_USAGE
-        print_problems(prepared.problems)
-        if strict and prepared.problems:
-            return EXIT_ERRORS
-        site = _site_step(root, prepared, settings, strict)
+        unchanged = _unchanged_build(root)
+        if unchanged is not None:
+            print_problems(unchanged)
+            if strict and unchanged:
+                return EXIT_ERRORS
+            site = read_site_dir(root)
+            print(f"clipportal build: nothing changed since the last build; the site in "
+                  f"{_shown(root, str(site))}/ is up to date "
+                  f"({time.monotonic() - started:.1f} s).", file=sys.stderr)
+            return EXIT_OK
+        forget_build(root)
+        return _full_build(root, jobs, strict, scheduler, started)
+
+
+def _full_build(root: Path, jobs: int | None, strict: bool, scheduler: str | None,
+                started: float) -> int:
+    """Validate, encode, write the site (the caller holds the build lock)."""
+    from clipportal.buildstamp import record_build
+    from clipportal.commands.progress import ConsoleReporter, print_summary
+    from clipportal.media.executors import SchedulerError
+    from clipportal.site.fingerprint import FINGERPRINT_FILE
+
+    reporter = ConsoleReporter()
+    try:
+        settings, prepared = _prepare(root, jobs, reporter, scheduler)
+    except SchedulerError as exc:
+        print_problems(exc.problems)
+        return EXIT_USAGE
+    print_problems(prepared.problems)
+    if strict and prepared.problems:
+        return EXIT_ERRORS
+    site = _site_step(root, prepared, settings, strict)
+    record_build(root, site, FINGERPRINT_FILE, _inputs_elsewhere(prepared), prepared.problems)
     print_summary(prepared, reporter, time.monotonic() - started, site, root)
     return EXIT_OK
+
+
+def _unchanged_build(root: Path) -> list[Problem] | None:
+    from clipportal.buildstamp import unchanged_build
+    from clipportal.settings import read_site_dir
+
+    try:
+        return unchanged_build(root, read_site_dir(root))
+    except ClipportalError:  # mkdocs.yml unreadable: the full build reports it
+        return None
+
+
+def _inputs_elsewhere(prepared: Prepared) -> list[str]:
+    """Clip videos outside videos/ (named with `video:`): inputs the build stamp must watch."""
+    return [item.clip.video_source for item in prepared.clips
+            if not item.clip.video_source.startswith("videos/")]
 
 
 def _prepare(root: Path, jobs: int | None, reporter: ConsoleReporter,
