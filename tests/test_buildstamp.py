@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clipportal.buildstamp import STAMP_FILE, forget_build, record_build, unchanged_build
+from clipportal.commands.buildstamp import STAMP_FILE, forget_build, record_build, unchanged_build
 from clipportal.errors import Problem
 
 MARKER = ".clipportal-build"

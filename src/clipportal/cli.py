@@ -329,7 +329,7 @@ def _check(root: Path, strict: bool) -> int:
 
 
 def _build(root: Path, jobs: int | None, strict: bool, scheduler: str | None) -> int:
-    from clipportal.buildstamp import forget_build
+    from clipportal.commands.buildstamp import forget_build
     from clipportal.media.lock import build_lock
     from clipportal.settings import read_site_dir
 
@@ -352,7 +352,7 @@ def _build(root: Path, jobs: int | None, strict: bool, scheduler: str | None) ->
 def _full_build(root: Path, jobs: int | None, strict: bool, scheduler: str | None,
                 started: float) -> int:
     """Validate, encode, write the site (the caller holds the build lock)."""
-    from clipportal.buildstamp import record_build
+    from clipportal.commands.buildstamp import record_build
     from clipportal.commands.progress import ConsoleReporter, print_summary
     from clipportal.media.executors import SchedulerError
     from clipportal.site.fingerprint import FINGERPRINT_FILE
@@ -373,7 +373,7 @@ def _full_build(root: Path, jobs: int | None, strict: bool, scheduler: str | Non
 
 
 def _unchanged_build(root: Path) -> list[Problem] | None:
-    from clipportal.buildstamp import unchanged_build
+    from clipportal.commands.buildstamp import unchanged_build
     from clipportal.settings import read_site_dir
 
     try:

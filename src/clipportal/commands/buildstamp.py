@@ -31,7 +31,7 @@ WATCHED = ("videos", "captions", "docs")
 """Project folders whose every file is an input (their listing too: a new file counts)."""
 TOOLS = ("mkdocs", "mkdocs-material", "pymdown-extensions", "markdown", "jinja2", "pagefind",
          "pagefind-bin-extended", "pyyaml", "av")
-PACKAGE = Path(__file__).parent
+PACKAGE = Path(__file__).parent.parent
 
 
 def unchanged_build(root: Path, site: Path) -> list[Problem] | None:
