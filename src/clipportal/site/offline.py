@@ -104,13 +104,25 @@ def clip_context(item: PreparedClip, settings: Settings) -> dict[str, Any] | Non
             "label": f"{quality_label(pick_rendition(item, settings))} {megabytes(size)}"}
 
 
+def clip_size(item: PreparedClip, settings: Settings) -> int:
+    return sum(f.size for f in clip_files(item, settings))
+
+
+def card_size(item: PreparedClip, settings: Settings) -> str | None:
+    """What a card's 「端末に保存」 names (「1.2 MB」); None without offline viewing."""
+    return megabytes(clip_size(item, settings)) if settings.offline else None
+
+
 def topic_context(clips: Sequence[PreparedClip], settings: Settings) -> dict[str, Any] | None:
-    """The topic page's 「まとめて保存」 button: how many clips and how many MB."""
+    """The topic page's 「まとめて保存」 button: how many clips and how many MB; and each
+    card's size (`cards`: slug → 「1.2 MB」), measured once for both."""
     if not settings.offline:
         return None
-    size = sum(f.size for c in clips for f in clip_files(c, settings))
+    sizes = {c.clip.slug: clip_size(c, settings) for c in clips}
+    size = sum(sizes.values())
     return {"slugs": " ".join(c.clip.slug for c in clips), "count": len(clips),
-            "size": size, "mb": megabytes(size)}
+            "size": size, "mb": megabytes(size),
+            "cards": {slug: megabytes(n) for slug, n in sizes.items()}}
 
 
 def page_file(site_dir: Path, page_url: str) -> Path:
