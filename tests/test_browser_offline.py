@@ -195,6 +195,24 @@ def test_saved_clip_plays_offline_and_unsaved_ones_say_why(context: Any, server:
     assert page.locator("[data-offline-message]").inner_text() == NOT_SAVED
     page.goto(server + "clips/gamma/")  # never opened: the worker's own answer
     assert page.locator("[data-offline-message]").inner_text() == NOT_SAVED
+    assert_styled_fallback(page, server)
+
+
+def assert_styled_fallback(page: Any, server: str) -> None:
+    """The portal's page, styled from the stored app shell (the theme's header, clipportal's
+    message box), with a working link to the saved clips and no serious axe finding."""
+    looks = page.evaluate("""() => ({
+        header: getComputedStyle(document.querySelector('.md-header')).backgroundColor,
+        border: getComputedStyle(document.querySelector('[data-offline-message]'))
+            .borderLeftWidth,
+        saved: document.querySelector('a.cp-button--primary').href})""")
+    assert looks == {"header": looks["header"], "border": "4px",
+                     "saved": server + "offline/"}, looks
+    assert looks["header"] not in ("", "rgba(0, 0, 0, 0)"), looks
+    assert axe_problems(page) == []
+    page.locator("a.cp-button--primary").click()
+    page.wait_for_url(server + "offline/")
+    page.locator("[data-offline-item]").first.wait_for()
 
 
 def axe_problems(page: Any) -> list[str]:

@@ -23,6 +23,7 @@ from clipportal.site.offline import (
     theme_colour,
     topic_context,
     web_manifest,
+    worker_script,
 )
 from clipportal.site.pages import (
     PagePaths,
@@ -30,8 +31,10 @@ from clipportal.site.pages import (
     render_home_section,
     render_search_page,
     render_topic_page,
+    render_unsaved_page,
 )
 
+NOT_SAVED = "オフラインのため再生できません。電波のある所で開くか、事前に保存してください。"
 CARD_BUTTON = ('<button type="button" class="cp-button cp-card-save" data-offline-card-save>'
                "端末に保存（1.2 MB）</button>")
 
@@ -101,6 +104,20 @@ def test_no_card_buttons_without_offline_viewing() -> None:
                                topic_context(TOPIC, off)),
              render_home_section(off, TOPIC, PagePaths())]
     assert not any("data-offline" in p or "cp-card--save" in p for p in pages)
+
+
+@pytest.mark.parametrize(("flat", "saved"), [(False, "../"), (True, "../offline.html")])
+def test_the_unsaved_page_says_why_and_links_to_the_saved_clips(flat: bool, saved: str) -> None:
+    """As deep as a clip page, so its links hold when the worker shows it in one's place."""
+    html = render_unsaved_page(PagePaths(use_directory_urls=not flat))
+    assert f">{NOT_SAVED}</p>" in html and 'role="alert"' in html
+    assert f'href="{saved}"' in html
+
+
+def test_the_worker_knows_the_unsaved_page() -> None:
+    script = worker_script("v1", ["assets/a.css"], ["", "offline/unsaved/"], "offline/unsaved/")
+    assert 'var CP_UNSAVED = "offline/unsaved/";' in script
+    assert "CP_UNSAVED" in script.split("*/", 2)[-1]
 
 
 def test_the_search_page_names_the_saved_page_only_with_offline_viewing() -> None:

@@ -22,6 +22,7 @@ from clipportal.pipeline import MEDIA_PREFIX, PreparedClip
 from clipportal.settings import Settings
 from clipportal.site.offline import (
     OFFLINE_PAGE,
+    UNSAVED_PAGE,
     card_size,
     clip_context,
     topic_context,
@@ -364,6 +365,14 @@ def render_offline_page(paths: PagePaths) -> str:
     link = _Linker(paths, OFFLINE_PAGE)
     body = _env.get_template("offline.html").render(home=link.page("index.md"))
     return front_matter("保存済みの動画", {"clipportal": "offline", "hide": ["toc"]}) + body
+
+
+def render_unsaved_page(paths: PagePaths) -> str:
+    """offline/unsaved/: the service worker's answer for an unsaved clip page offline."""
+    link = _Linker(paths, UNSAVED_PAGE)
+    body = _env.get_template("unsaved.html").render(
+        home=link.page("index.md"), offline_page=link.page(OFFLINE_PAGE))
+    return front_matter("オフライン", {"clipportal": "offline", "hide": ["toc"]}) + body
 
 
 def render_search_page(settings: Settings, paths: PagePaths) -> str:

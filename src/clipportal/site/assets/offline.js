@@ -512,7 +512,6 @@
   function addStyle() {
     var style = doc.createElement("style");
     style.textContent = ".cp-saved{display:inline-block;margin:.2em;padding:0 .4em;border-radius:.2em;background:#1b5e20;color:#fff;font-size:.75rem}" +
-      ".cp-offline-message{margin:.5em 0;padding:.6em;border-left:4px solid #b71c1c;background:#fff3f3;color:#5f0000}" +
       ".cp-offline{margin:.8em 0}.cp-offline progress{width:100%}.cp-offline-filter{display:block;margin:.5em 0}";
     doc.head.appendChild(style);
   }
