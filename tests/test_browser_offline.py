@@ -346,6 +346,51 @@ def test_a_card_saves_its_clip_and_it_plays_offline(context: Any, server: str) -
     assert_plays(page)
 
 
+def test_on_mobile_data_a_save_asks_first_with_the_size(browser: Any, server: str) -> None:
+    """navigator.connection says cellular: the clip page's button and a card's both ask with
+    the size; declined, nothing is downloaded (requests counted); accepted, it saves."""
+    context = browser.new_context(**PHONE)
+    context.add_init_script("""Object.defineProperty(Navigator.prototype, 'connection', {
+        configurable: true, get: () => ({type: 'cellular', effectiveType: '4g', saveData: false,
+        addEventListener() {}, removeEventListener() {}})})""")
+    try:
+        page = open_page(context, server + "clips/beta/")
+        asked: list[str] = []
+        answer = [False]
+
+        def on_dialog(dialog: Any) -> None:
+            asked.append(f"{dialog.type}: {dialog.message}")
+            if answer[0]:
+                dialog.accept()
+            else:
+                dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url) if r.resource_type in (
+            "fetch", "xhr") or r.url.endswith("sw.js") else None)
+        label = page.locator("[data-offline-save]").get_attribute("data-offline-label")
+        page.locator("[data-offline-save]").click()
+        card = page.locator("[data-clip-card=alpha] [data-offline-card-save]")
+        size = re.search(r"（(.+)）", card.inner_text())
+        assert size is not None
+        card.click()
+        page.wait_for_timeout(1000)
+        assert asked == [f"confirm: モバイル回線か節約モードです。{label} をダウンロードしますか？",
+                         "confirm: モバイル回線か節約モードです。「アルファの動画」"
+                         f"（{size[1]}）をダウンロードしますか？"], asked
+        assert requests == [], requests
+        assert page.evaluate("caches.open('cp-files').then(c => c.keys()).then(k => k.length)") == 0
+        assert state(page) == "none" and card.get_attribute("data-offline-state") == "none"
+        assert page.evaluate("navigator.serviceWorker.getRegistration()") is None
+        answer[0] = True
+        card.click()
+        wait_state(page, "saved", "[data-clip-card=alpha] [data-offline-card-save]")
+        assert len(asked) == 3 and any("/alpha/" in r for r in requests), requests
+    finally:
+        context.close()
+
+
 def test_a_changed_clip_is_marked_and_the_old_one_plays_until_updated(
         context: Any, server: str, project: Path) -> None:
     page = open_page(context, server + "clips/alpha/")
