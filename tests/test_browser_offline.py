@@ -11,6 +11,7 @@ it, so it runs after the tests that need the first build."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from conftest import PHONE, run_cli
 from rangeserver import RangeHandler, serve
 from test_browser_site import CONFIG, make_source, srt, write
+from test_browser_viewer import axe_script
 
 from clipportal.site.offline import CHUNK_BYTES
 
@@ -193,6 +195,32 @@ def test_saved_clip_plays_offline_and_unsaved_ones_say_why(context: Any, server:
     assert page.locator("[data-offline-message]").inner_text() == NOT_SAVED
     page.goto(server + "clips/gamma/")  # never opened: the worker's own answer
     assert page.locator("[data-offline-message]").inner_text() == NOT_SAVED
+    assert_styled_fallback(page, server)
+
+
+def assert_styled_fallback(page: Any, server: str) -> None:
+    """The portal's page, styled from the stored app shell (the theme's header, clipportal's
+    message box), with a working link to the saved clips and no serious axe finding."""
+    looks = page.evaluate("""() => ({
+        header: getComputedStyle(document.querySelector('.md-header')).backgroundColor,
+        border: getComputedStyle(document.querySelector('[data-offline-message]'))
+            .borderLeftWidth,
+        saved: document.querySelector('a.cp-button--primary').href})""")
+    assert looks == {"header": looks["header"], "border": "4px",
+                     "saved": server + "offline/"}, looks
+    assert looks["header"] not in ("", "rgba(0, 0, 0, 0)"), looks
+    assert axe_problems(page) == []
+    page.locator("a.cp-button--primary").click()
+    page.wait_for_url(server + "offline/")
+    page.locator("[data-offline-item]").first.wait_for()
+
+
+def axe_problems(page: Any) -> list[str]:
+    page.add_script_tag(path=str(axe_script()))
+    return list(page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}}))
+        .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"""))
 
 
 def test_topic_saved_plays_offline_and_deleting_frees_space(context: Any, server: str) -> None:
@@ -286,6 +314,81 @@ def test_search_says_plainly_that_it_cannot_work_offline(context: Any, server: s
     page.locator("[data-cp-status] a").click()
     page.wait_for_url(server + "offline/")
     page.locator("[data-offline-item=alpha]").wait_for()
+
+
+def test_a_card_saves_its_clip_and_it_plays_offline(context: Any, server: str) -> None:
+    """「端末に保存」 on a topic page's card, used from the keyboard: a real button beside the
+    card's link, named with the size, showing its progress and then 保存済み."""
+    page = open_page(context, server + "topics/goal-setting/")
+    card = page.locator("[data-clip-card=beta]")
+    button = card.get_by_role("button", name=re.compile(r"^端末に保存（\d+\.\d MB）$"))
+    assert button.count() == 1 and card.locator("a [data-offline-card-save]").count() == 0
+    assert button.evaluate("b => document.getElementById(b.getAttribute('aria-describedby'))"
+                           ".textContent") == "ベータの動画"
+    seen: list[str] = []
+    page.expose_function("cpSeen", lambda text: seen.append(text))
+    button.evaluate("""b => new MutationObserver(() => window.cpSeen(b.textContent))
+        .observe(b, {childList: true, characterData: true, subtree: true})""")
+    button.focus()
+    page.keyboard.press("Enter")
+    card_save = "[data-clip-card=beta] [data-offline-card-save]"
+    wait_state(page, "saved", card_save)
+    controlled(page)
+    assert card.locator("[data-offline-card-save]").inner_text() == "保存済み"
+    assert any(re.fullmatch(r"保存中 \d+%（押すと中止）", t) for t in seen), seen
+    assert card.locator(".cp-saved").is_visible()
+    assert state(page, "[data-clip-card=alpha] [data-offline-card-save]") == "none"
+    assert state(page, "[data-offline-save-topic]") == "none"  # one of two clips saved
+    assert axe_problems(page) == []
+    context.set_offline(True)
+    page.goto(server + "clips/beta/")
+    assert page.locator("[data-offline-save]").count() == 1 and state(page) == "saved"
+    assert_plays(page)
+
+
+def test_on_mobile_data_a_save_asks_first_with_the_size(browser: Any, server: str) -> None:
+    """navigator.connection says cellular: the clip page's button and a card's both ask with
+    the size; declined, nothing is downloaded (requests counted); accepted, it saves."""
+    context = browser.new_context(**PHONE)
+    context.add_init_script("""Object.defineProperty(Navigator.prototype, 'connection', {
+        configurable: true, get: () => ({type: 'cellular', effectiveType: '4g', saveData: false,
+        addEventListener() {}, removeEventListener() {}})})""")
+    try:
+        page = open_page(context, server + "clips/beta/")
+        asked: list[str] = []
+        answer = [False]
+
+        def on_dialog(dialog: Any) -> None:
+            asked.append(f"{dialog.type}: {dialog.message}")
+            if answer[0]:
+                dialog.accept()
+            else:
+                dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url) if r.resource_type in (
+            "fetch", "xhr") or r.url.endswith("sw.js") else None)
+        label = page.locator("[data-offline-save]").get_attribute("data-offline-label")
+        page.locator("[data-offline-save]").click()
+        card = page.locator("[data-clip-card=alpha] [data-offline-card-save]")
+        size = re.search(r"（(.+)）", card.inner_text())
+        assert size is not None
+        card.click()
+        page.wait_for_timeout(1000)
+        assert asked == [f"confirm: モバイル回線か節約モードです。{label} をダウンロードしますか？",
+                         "confirm: モバイル回線か節約モードです。「アルファの動画」"
+                         f"（{size[1]}）をダウンロードしますか？"], asked
+        assert requests == [], requests
+        assert page.evaluate("caches.open('cp-files').then(c => c.keys()).then(k => k.length)") == 0
+        assert state(page) == "none" and card.get_attribute("data-offline-state") == "none"
+        assert page.evaluate("navigator.serviceWorker.getRegistration()") is None
+        answer[0] = True
+        card.click()
+        wait_state(page, "saved", "[data-clip-card=alpha] [data-offline-card-save]")
+        assert len(asked) == 3 and any("/alpha/" in r for r in requests), requests
+    finally:
+        context.close()
 
 
 def test_a_changed_clip_is_marked_and_the_old_one_plays_until_updated(

@@ -13,6 +13,7 @@ from test_pages import FULL, MINIMAL, SETTINGS, TOPIC
 from clipportal.errors import CatalogError
 from clipportal.settings import settings_from_mapping
 from clipportal.site.offline import (
+    card_size,
     clip_context,
     clip_files,
     clip_version,
@@ -22,13 +23,20 @@ from clipportal.site.offline import (
     theme_colour,
     topic_context,
     web_manifest,
+    worker_script,
 )
 from clipportal.site.pages import (
     PagePaths,
     render_clip_page,
+    render_home_section,
     render_search_page,
     render_topic_page,
+    render_unsaved_page,
 )
+
+NOT_SAVED = "オフラインのため再生できません。電波のある所で開くか、事前に保存してください。"
+CARD_BUTTON = ('<button type="button" class="cp-button cp-card-save" data-offline-card-save>'
+               "端末に保存（1.2 MB）</button>")
 
 
 def test_the_smallest_rendition_is_saved_unless_the_setting_names_another() -> None:
@@ -72,6 +80,44 @@ def test_one_topic_button_with_count_and_size() -> None:
     assert html.count("data-offline-save-topic=") == 1
     assert "まとめて保存（3本・" in html and 'data-offline-state="none"' in html
     assert f'data-offline-clips="{FULL.clip.slug} {MINIMAL.clip.slug} hostile"' in html
+
+
+def test_every_card_has_its_own_save_button_with_the_size_outside_the_link() -> None:
+    """Not the ★ [data-offline-save]: a clip page keeps exactly one, with a card below it."""
+    assert card_size(FULL, SETTINGS) == "1.2 MB"
+    clip = render_clip_page(FULL, SETTINGS, TOPIC, PagePaths())
+    assert clip.count("data-offline-save=") == 1 and clip.count("data-offline-card-save") == 1
+    assert "</a>\n" + CARD_BUTTON + "\n</li>" in clip
+    topic = render_topic_page("goal-setting", "目標設定", TOPIC, PagePaths(),
+                              topic_context(TOPIC, SETTINGS))
+    assert topic.count("data-offline-card-save") == len(TOPIC)
+    assert topic.count('class="cp-card cp-card--save"') == len(TOPIC)
+    home = render_home_section(SETTINGS, TOPIC, PagePaths())
+    assert home.count(CARD_BUTTON) >= 1
+
+
+def test_no_card_buttons_without_offline_viewing() -> None:
+    off = dataclasses.replace(SETTINGS, offline=False)
+    assert card_size(FULL, off) is None
+    pages = [render_clip_page(FULL, off, TOPIC, PagePaths()),
+             render_topic_page("goal-setting", "目標設定", TOPIC, PagePaths(),
+                               topic_context(TOPIC, off)),
+             render_home_section(off, TOPIC, PagePaths())]
+    assert not any("data-offline" in p or "cp-card--save" in p for p in pages)
+
+
+@pytest.mark.parametrize(("flat", "saved"), [(False, "../"), (True, "../offline.html")])
+def test_the_unsaved_page_says_why_and_links_to_the_saved_clips(flat: bool, saved: str) -> None:
+    """As deep as a clip page, so its links hold when the worker shows it in one's place."""
+    html = render_unsaved_page(PagePaths(use_directory_urls=not flat))
+    assert f">{NOT_SAVED}</p>" in html and 'role="alert"' in html
+    assert f'href="{saved}"' in html
+
+
+def test_the_worker_knows_the_unsaved_page() -> None:
+    script = worker_script("v1", ["assets/a.css"], ["", "offline/unsaved/"], "offline/unsaved/")
+    assert 'var CP_UNSAVED = "offline/unsaved/";' in script
+    assert "CP_UNSAVED" in script.split("*/", 2)[-1]
 
 
 def test_the_search_page_names_the_saved_page_only_with_offline_viewing() -> None:

@@ -8,20 +8,26 @@ from pathlib import Path
 
 from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 
 from clipportal.pipeline import PreparedClip
 from clipportal.settings import Settings
 from clipportal.site.offline import (
     OFFLINE_PAGE,
     SCRIPT,
+    UNSAVED_PAGE,
     clips_json,
     head_links,
     theme_colour,
     web_manifest,
     write_outputs,
 )
-from clipportal.site.pages import SEARCH_PAGE, PagePaths, render_offline_page
+from clipportal.site.pages import (
+    SEARCH_PAGE,
+    PagePaths,
+    render_offline_page,
+    render_unsaved_page,
+)
 
 PACKAGE = Path(__file__).parent
 
@@ -37,11 +43,15 @@ def configure(config: MkDocsConfig) -> None:
 
 
 def add_files(files: Files, config: MkDocsConfig, paths: PagePaths) -> None:
-    """The 保存済み page and the script (the worker is written after the build)."""
-    existing = files.get_file_from_path(OFFLINE_PAGE)
-    if existing is not None:
-        files.remove(existing)
-    files.append(File.generated(config, OFFLINE_PAGE, content=render_offline_page(paths)))
+    """The 保存済み page, the page for an unsaved clip offline (in no menu) and the script
+    (the worker is written after the build)."""
+    for src, content, inclusion in (
+            (OFFLINE_PAGE, render_offline_page(paths), InclusionLevel.UNDEFINED),
+            (UNSAVED_PAGE, render_unsaved_page(paths), InclusionLevel.NOT_IN_NAV)):
+        existing = files.get_file_from_path(src)
+        if existing is not None:
+            files.remove(existing)
+        files.append(File.generated(config, src, content=content, inclusion=inclusion))
     if files.get_file_from_path(SCRIPT) is None:
         files.append(File(SCRIPT, str(PACKAGE), config.site_dir, config.use_directory_urls))
 
@@ -59,7 +69,9 @@ def post_build(config: MkDocsConfig, clips: Sequence[PreparedClip], settings: Se
     """clips.json, the web app manifest, icons and sw.js, from the finished site."""
     site_dir = Path(config.site_dir)
     page_urls = {c.clip.slug: paths.page_url(PagePaths.clip(c.clip.slug)) for c in clips}
+    unsaved = paths.page_url(UNSAVED_PAGE)
     pages = ["", *(paths.page_url(PagePaths.topic(t)) for t in settings.topics),
-             paths.page_url(SEARCH_PAGE), paths.page_url(OFFLINE_PAGE)]
+             paths.page_url(SEARCH_PAGE), paths.page_url(OFFLINE_PAGE), unsaved]
     manifest = web_manifest(config.site_name, colour(config), settings.language)
-    write_outputs(site_dir, clips_json(clips, settings, site_dir, page_urls), manifest, pages)
+    write_outputs(site_dir, clips_json(clips, settings, site_dir, page_urls), manifest, pages,
+                  unsaved)

@@ -20,7 +20,13 @@ from clipportal.ids import unique_ids
 from clipportal.media.manifest import ChapterStill, Poster, inside_clip
 from clipportal.pipeline import MEDIA_PREFIX, PreparedClip
 from clipportal.settings import Settings
-from clipportal.site.offline import OFFLINE_PAGE, clip_context, topic_context
+from clipportal.site.offline import (
+    OFFLINE_PAGE,
+    UNSAVED_PAGE,
+    card_size,
+    clip_context,
+    topic_context,
+)
 from clipportal.site.search import BUNDLE_DIR, TERMS_META, search_terms
 from clipportal.textutil import (
     format_date_ja,
@@ -153,10 +159,12 @@ def _poster_at(item: PreparedClip, width: int) -> Poster:
     return next((p for p in posters if p.width >= width), posters[-1])
 
 
-def card_data(item: PreparedClip, link: _Linker) -> dict[str, Any]:
+def card_data(item: PreparedClip, link: _Linker, save: str | None = None) -> dict[str, Any]:
+    """`save`: the size its 「端末に保存」 button names (offline.card_size), None for none."""
     posters = sorted(item.media.posters, key=lambda p: p.width)
     return {
         "slug": item.clip.slug, "title": item.clip.title, "duration": item.duration,
+        "save": save,
         "url": link.clip(item.clip.slug), "date": item.clip.date, "sizes": CARD_SIZES,
         "jpg": [(link.media(f"{item.media_dir}/{p.jpg}"), p.width) for p in posters],
         "webp": [(link.media(f"{item.media_dir}/{p.webp}"), p.width) for p in posters],
@@ -168,9 +176,10 @@ def render_topic_page(topic: str, name: str, clips: Sequence[PreparedClip],
                       paths: PagePaths, offline: dict[str, Any] | None = None) -> str:
     """`offline`: the 「まとめて保存」 button's facts (offline.topic_context), None without."""
     link = _Linker(paths, PagePaths.topic(topic))
+    sizes = offline["cards"] if offline else {}
     body = _env.get_template("topic.html").render(
-        name=name, cards=[card_data(c, link) for c in clips], home=link.page("index.md"),
-        topic=topic, offline=offline, shown=TOPIC_FIRST_CARDS)
+        name=name, cards=[card_data(c, link, sizes.get(c.clip.slug)) for c in clips],
+        home=link.page("index.md"), topic=topic, offline=offline, shown=TOPIC_FIRST_CARDS)
     return front_matter(name, {"clipportal": "topic", "hide": ["toc"]}) + body
 
 
@@ -187,7 +196,7 @@ def render_home_section(settings: Settings, clips: Sequence[PreparedClip],
                "count": sum(1 for c in clips if c.clip.topic == t)}
               for t, n in settings.topics.items()]
     return _env.get_template("home.html").render(
-        topics=topics, cards=[card_data(c, link) for c in newest(clips)],
+        topics=topics, cards=[card_data(c, link, card_size(c, settings)) for c in newest(clips)],
         search=link.page(SEARCH_PAGE))
 
 
@@ -222,7 +231,8 @@ def _clip_page(item: PreparedClip, settings: Settings, following: PreparedClip |
                paths: PagePaths, memo: TextMemo | None) -> str:
     if memo is None:
         return _render_clip(item, settings, following, paths)
-    inputs = repr((item, following and (following.clip, following.media), settings, paths))
+    inputs = repr((item, following and (following.clip, following.media,
+                                        card_size(following, settings)), settings, paths))
     page = memo.get(inputs)
     if page is None:
         page = _render_clip(item, settings, following, paths)
@@ -254,7 +264,7 @@ def _render_clip(item: PreparedClip, settings: Settings, following: PreparedClip
         chapters=chapters, transcript=transcript, caption_sizes=CAPTION_SIZES,
         seek_targets=seek_targets(chapters, transcript),
         terms_meta=TERMS_META, terms=search_terms(_indexed_texts(item, settings)),
-        next=card_data(following, link) if following else None,
+        next=card_data(following, link, card_size(following, settings)) if following else None,
         search=link.page(SEARCH_PAGE),
         offline=clip_context(item, settings), offline_page=link.page(OFFLINE_PAGE),
     )
@@ -355,6 +365,14 @@ def render_offline_page(paths: PagePaths) -> str:
     link = _Linker(paths, OFFLINE_PAGE)
     body = _env.get_template("offline.html").render(home=link.page("index.md"))
     return front_matter("保存済みの動画", {"clipportal": "offline", "hide": ["toc"]}) + body
+
+
+def render_unsaved_page(paths: PagePaths) -> str:
+    """offline/unsaved/: the service worker's answer for an unsaved clip page offline."""
+    link = _Linker(paths, UNSAVED_PAGE)
+    body = _env.get_template("unsaved.html").render(
+        home=link.page("index.md"), offline_page=link.page(OFFLINE_PAGE))
+    return front_matter("オフライン", {"clipportal": "offline", "hide": ["toc"]}) + body
 
 
 def render_search_page(settings: Settings, paths: PagePaths) -> str:

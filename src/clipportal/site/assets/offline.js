@@ -170,7 +170,14 @@
   if (!doc) return;
 
   /* =========================== the page side =========================== */
-  if (!("serviceWorker" in navigator) || !self.caches || !self.isSecureContext) return;
+  if (!("serviceWorker" in navigator) || !self.caches || !self.isSecureContext) {
+    /* nowhere to save (an old browser, or a page not on https): no card button that cannot work */
+    Array.prototype.forEach.call(doc.querySelectorAll("[data-offline-card-save]"), function (b) {
+      b.parentNode.classList.remove("cp-card--save");
+      b.hidden = true;
+    });
+    return;
+  }
   /* The worker is registered only on a device that saves clips (at the first save, or after
      the page has loaded when clips are saved already): a viewer who never saves downloads
      nothing more than this script. */
@@ -237,6 +244,7 @@
     try {
       for (var j = 0; j < todo.length; j++) {
         job.current = todo[j];
+        refreshAll();  /* cards show which clip is being saved now */
         await saveClip(todo[j], cat.clips[todo[j]], job.controller.signal, function (n) {
           done += n;
           ui.progress(total ? Math.min(99, Math.floor(done * 100 / total)) : 99);
@@ -368,7 +376,61 @@
     refreshers.push(refresh);
   }
 
+  /* 「端末に保存」 on a card (home, topic pages, the next clip): the clip page's saving, with
+     its progress and state on the button, and what it did said through a live region. The
+     state comes from setupCards' one read of the saved clips, not one read per card. */
+  var live = null;
+  function announce(text) {
+    if (!live) {
+      live = doc.createElement("p");
+      live.className = "cp-sr";
+      live.setAttribute("role", "status");
+      live.setAttribute("aria-live", "polite");
+      doc.body.appendChild(live);
+    }
+    live.textContent = text;
+  }
+
+  function setupCardSave(card, button, percent) {
+    var slug = card.getAttribute("data-clip-card"), text = button.textContent;
+    var size = (/（(.+)）/.exec(text) || [])[1] || "", title = $(".cp-card-title", card);
+    var name = title ? title.textContent : slug;
+    if (title) {  /* the button says what, its description which clip */
+      title.id = title.id || "cp-card-" + slug;
+      button.setAttribute("aria-describedby", title.id);
+    }
+    function saving(p) { return "保存中 " + p + "%（押すと中止）"; }
+    var ui = {
+      progress: function (p) { percent[slug] = p; button.textContent = saving(p); },
+      finish: function (ok, note) {
+        delete percent[slug];
+        announce((ok ? "「" + name + "」を保存しました。電波がなくても再生できます。" : "") + (note || ""));
+      }
+    };
+    button.addEventListener("click", function () {
+      var state = button.getAttribute("data-offline-state");
+      if (state === "saving") { if (slug in percent) cancel().then(refreshAll); return; }
+      if (state === "saved") { announce("保存済みです。削除は「保存済みの動画」のページでできます。"); return; }
+      if (job) { announce("ほかの動画を保存しています。終わってからもう一度押してください。"); return; }
+      if (scarce(false) && !confirm("モバイル回線か節約モードです。「" + name + "」（" + size + "）をダウンロードしますか？")) return;
+      announce("");
+      run([slug], ui);
+    });
+    return function show(rec) {
+      var state = job && job.slugs.indexOf(slug) >= 0 ? "saving" : !rec ? "none" : rec.state === "saved" ? "saved" : "error";
+      button.setAttribute("data-offline-state", state);
+      button.textContent = state === "saving" ? (slug in percent ? saving(percent[slug]) : job.current === slug ? "保存中…" : "保存待ち…")
+        : state === "saved" ? "保存済み" : state === "error" ? "保存を再開（" + size + "）" : text;
+    };
+  }
+
   function setupCards(cards) {
+    var percent = {}, shows = {};
+    cards.forEach(function (card) {
+      var button = $("[data-offline-card-save]", card);
+      if (button) shows[card.getAttribute("data-clip-card")] = setupCardSave(card, button, percent);
+    });
+    if (Object.keys(shows).length) announce("");  /* a live region is read once it exists */
     var list = cards[0].closest("ul");
     var label = doc.createElement("label");
     label.className = "cp-offline-filter";
@@ -377,10 +439,11 @@
     list.parentNode.insertBefore(label, list);
     var box = label.firstChild;
     async function refresh() {
-      var saved = {};
-      (await listClips()).forEach(function (r) { if (r.state === "saved") saved[r.slug] = true; });
+      var saved = {}, recs = {};
+      (await listClips()).forEach(function (r) { recs[r.slug] = r; if (r.state === "saved") saved[r.slug] = true; });
       cards.forEach(function (card) {
         var slug = card.getAttribute("data-clip-card"), badge = $(".cp-saved", card);
+        if (shows[slug]) shows[slug](recs[slug]);
         if (saved[slug] && !badge) {
           badge = doc.createElement("span");
           badge.className = "cp-saved";
@@ -449,7 +512,6 @@
   function addStyle() {
     var style = doc.createElement("style");
     style.textContent = ".cp-saved{display:inline-block;margin:.2em;padding:0 .4em;border-radius:.2em;background:#1b5e20;color:#fff;font-size:.75rem}" +
-      ".cp-offline-message{margin:.5em 0;padding:.6em;border-left:4px solid #b71c1c;background:#fff3f3;color:#5f0000}" +
       ".cp-offline{margin:.8em 0}.cp-offline progress{width:100%}.cp-offline-filter{display:block;margin:.5em 0}";
     doc.head.appendChild(style);
   }

@@ -11,7 +11,7 @@
    - A saved file is answered from its chunks, honouring Range with 206 + Content-Range and
      reading only the chunks the range covers, so a phone can seek without loading a whole
      video into memory. */
-/* global CP_VERSION, CP_ASSETS, CP_PAGES */
+/* global CP_VERSION, CP_ASSETS, CP_PAGES, CP_UNSAVED */
 importScripts("assets/offline.js");
 
 var store = self.cpOffline;
@@ -89,12 +89,22 @@ async function page(request) {
   }
 }
 
-function offlinePage(url) {
+/* The portal's own page for it (offline/unsaved/, precached with the shell: the theme's CSS
+   and scripts come from the shell too), with a <base> so its relative links hold wherever it
+   stands in; a bare page only if the shell is not stored. */
+async function offlinePage(url) {
   var clip = url.indexOf("/clips/") >= 0;
   var text = clip ? NOT_SAVED : "オフラインのため、このページは開けません。電波のある所で開いてください。";
+  var headers = { "Content-Type": "text/html; charset=utf-8" };
+  var shell = CP_UNSAVED && (await caches.match(ROOT + CP_UNSAVED, { cacheName: SHELL }));
+  if (shell) {
+    var page = (await shell.text()).replace(NOT_SAVED, text)
+      .replace(/<head[^>]*>/, function (head) { return head + '<base href="' + ROOT + CP_UNSAVED + '">'; });
+    return new Response(page, { status: 503, headers: headers });
+  }
   var html = '<!doctype html><html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>オフライン</title></head><body style="font-family:sans-serif;padding:1rem">' +
     '<p data-offline-message role="alert">' + text + '</p><p><a href="' + ROOT + 'offline/">保存済みの動画</a>　<a href="' + ROOT + '">ホーム</a></p></body></html>';
-  return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  return new Response(html, { status: 503, headers: headers });
 }
 
 /* Files: saved ones from storage (with Range); others from the network, passing Range on
