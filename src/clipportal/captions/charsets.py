@@ -17,6 +17,7 @@ import codecs
 import logging
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -222,15 +223,21 @@ def plausibility(text: str, profile: str) -> float:
     rare kanji and half-width katakana less, other scripts less still; private-use,
     unassigned and control characters count against in every profile.
     """
-    weights = [_weight(ch, profile) for ch in text if not ch.isascii()]
-    return sum(weights) / len(weights) * _kana_factor(text, profile) if weights else 1.0
+    # by distinct character: a caption file repeats a few hundred characters thousands of times
+    counts = Counter(text)
+    other = [(ch, n) for ch, n in counts.items() if not ch.isascii()]
+    total = sum(n for _, n in other)
+    if not total:
+        return 1.0
+    weights = sum(_weight(ch, profile) * n for ch, n in other)
+    return weights / total * _kana_factor(other, profile)
 
 
-def _kana_factor(text: str, profile: str) -> float:
+def _kana_factor(counts: list[tuple[str, int]], profile: str) -> float:
     # Real Japanese prose always has kana; a long run of kanji without any is usually
     # half-width katakana or another codec's bytes misread as EUC-JP.
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    has_kana = any(_is_kana(ch) for ch in text)
+    cjk = sum(n for ch, n in counts if "\u4e00" <= ch <= "\u9fff")
+    has_kana = any(_is_kana(ch) for ch, _ in counts)
     return 0.6 if profile == "ja" and cjk >= 6 and not has_kana else 1.0
 
 

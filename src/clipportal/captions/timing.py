@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from clipportal.errors import CONTROL_CHARACTERS
 
@@ -97,6 +98,9 @@ _TIMING = re.compile(
 )
 
 
+# Each timing line is read by the format sniffing, the block parse and the look-ahead of the
+# block before it; the answers are immutable, so a file's lines are worked out once.
+@lru_cache(maxsize=4096)
 def read_timing(text: str, kind: str) -> Timing | BadTiming | None:
     """Read a timing line of an "srt", "vtt" or "sbv" file; None if it is not meant as one."""
     if not _could_be_timing(text):
@@ -116,6 +120,7 @@ def looks_like_timing(text: str) -> bool:
     return clocks >= 2 or (clocks == 1 and arrow) or bool(_STRONG_START.match(folded))
 
 
+@lru_cache(maxsize=4096)
 def timing_form(text: str) -> str | None:
     """ "arrow" (SRT, WebVTT) or "comma" (SBV) for a line meant as a timing, else None."""
     if not _could_be_timing(text):
