@@ -76,9 +76,19 @@ def clip_files(item: PreparedClip, settings: Settings) -> list[SavedFile]:
     names = [p.webp for p in media.posters] + [c.webp for c in media.chapters]
     names.append(media.storyboard.file)
     files = [SavedFile(f"{item.media_dir}/{rendition.file}", rendition.bytes)]
-    files += [SavedFile(f"{item.media_dir}/{n}", _size(item.cache_dir / n)) for n in names]
+    files += [SavedFile(f"{item.media_dir}/{n}", _entry_size(item, n)) for n in names]
     files += [SavedFile(t.path, len(t.content.encode("utf-8"))) for t in item.tracks]
     return files
+
+
+def _entry_size(item: PreparedClip, name: str) -> int:
+    """From the manifest, which lists every file of the entry with its size (the cache checks
+    the sizes before handing an entry out); a file system call per file only for an entry
+    made before the manifest listed them."""
+    size = item.media.files.get(name)
+    if size is not None:
+        return size
+    return _size(item.cache_dir / name)
 
 
 def _size(path: Path) -> int:
