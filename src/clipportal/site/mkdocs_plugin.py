@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pathspec
 from markupsafe import escape
 from mkdocs.config import base
@@ -28,12 +29,19 @@ from clipportal.site import mkdocs_offline
 from clipportal.site.keep import remove_stale_files
 from clipportal.site.media_out import MEDIA_FOLDER, publish_media
 from clipportal.site.offline import OFFLINE_PAGE
-from clipportal.site.pagecache import CACHE_FOLDER, MarkdownMemo, PageCache, shared_inputs_digest
+from clipportal.site.pagecache import (
+    CACHE_FOLDER,
+    RECORD,
+    MarkdownMemo,
+    PageCache,
+    shared_inputs_digest,
+)
 from clipportal.site.pages import (
     SEARCH_PAGE,
     PagePaths,
     TextMemo,
     generated_pages,
+    keep_compiled_templates,
     render_home_section,
     render_search_page,
 )
@@ -61,6 +69,9 @@ first entry), with a header toggle; clipportal.css tunes the dark scheme's contr
 CACHED_TEMPLATE = "clipportal-cached.html"
 """An (empty) template for pages whose HTML is kept from the last build."""
 CACHED_KINDS = {"clip", "topic"}
+CACHED_FOLDERS = ("clips/", "topics/")
+JINJA_CACHE = Path("build") / "templates-compiled"
+"""Where pages of those kinds are (pages.PagePaths)."""
 HTML_KINDS = {"clip", "topic", "search", "offline"}
 """Generated pages whose Markdown is finished HTML already: MkDocs' Markdown pass would only
 parse it and give it back (at 1,000 clips that pass was half of a first build), so their HTML
@@ -114,6 +125,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         if self.settings.offline:
             mkdocs_offline.configure(config)
         self.page_cache = _page_cache(config, self.root, self.serving)
+        keep_compiled_templates(self.root / JINJA_CACHE / "pages")  # pages render in on_files
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -133,6 +145,8 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
             mkdocs_offline.add_files(files, config, self.paths)
         if self.dirty:
             _render_every_page(files)
+            if self.page_cache is not None:
+                _skip_written_pages(files, self.page_cache)
         self._files = files
         return files
 
@@ -151,6 +165,15 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         assert self.settings is not None
         address = scheduler_address(None, self.settings)
         return prepare_on(address, self.root, self.settings, catalog, self.settings.jobs)
+
+    def on_env(self, env: jinja2.Environment, config: MkDocsConfig,
+               files: Files) -> jinja2.Environment:
+        """The theme's templates (and clipportal's), compiled once and kept in build/: a
+        rebuild at 1,000 clips spent a second compiling them again."""
+        folder = self.root / JINJA_CACHE
+        folder.mkdir(parents=True, exist_ok=True)
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+        return env
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
@@ -178,6 +201,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
                 page.file.generated_by):
             return False
         key = cache.key(page.file.src_uri, page.file.content_string)
+        cache.remember(page.file.src_uri, key)
         html = cache.get(key)
         if html is None:
             self._page_keys[page.file.src_uri] = key
@@ -206,6 +230,7 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
     @event_priority(-100)
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self.page_cache is not None:
+            self.page_cache.save_record()
             self.page_cache.prune()
         if self.dirty and self._files is not None:
             remove_stale_files(Path(config.site_dir), _expected_outputs(self._files, config))
@@ -242,6 +267,9 @@ def _page_cache(config: MkDocsConfig, root: Path, serving: bool) -> PageCache | 
     """The page cache, when clipportal is the only plugin: another plugin may read or change
     the content of the pages whose rendering the cache skips (MkDocs' search indexes it)."""
     if set(config.plugins) - {"clipportal"}:
+        # the pages this build writes are not the ones the record names any more
+        for record in (root / CACHE_FOLDER).glob(f"*/{RECORD}"):
+            record.unlink(missing_ok=True)
         return None
     shared = shared_inputs_digest(root, str(config.site_url or ""),
                                   str(config.use_directory_urls), str(serving))
@@ -308,7 +336,28 @@ def _add_text(files: Files, config: MkDocsConfig, src_uri: str, content: str) ->
     existing = files.get_file_from_path(src_uri)
     if existing is not None:
         files.remove(existing)
-    files.append(File.generated(config, src_uri, content=content))
+    files.append(_GeneratedPage.generated(config, src_uri, content=content))
+
+
+class _GeneratedPage(File):
+    """A page clipportal made; `written` when the kept site folder holds it exactly as this
+    build would write it (MkDocs then neither renders nor writes it)."""
+
+    written = False
+
+    def is_modified(self) -> bool:
+        return not self.written and super().is_modified()
+
+
+def _skip_written_pages(files: Files, cache: PageCache) -> None:
+    """Clip and topic pages whose key (their Markdown and everything pages share) is the one
+    the last build wrote them with: at 1,000 clips MkDocs' reading, template and writing of
+    the pages an edit did not touch was a third of the rebuild."""
+    for file in files.documentation_pages():
+        if isinstance(file, _GeneratedPage) and file.src_uri.startswith(CACHED_FOLDERS) and (
+                Path(file.abs_dest_path).is_file()):
+            file.written = cache.written(file.src_uri, cache.key(file.src_uri,
+                                                                  file.content_string))
 
 
 class _LinkedMedia(File):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import os
 import uuid
 from pathlib import Path
@@ -58,13 +59,39 @@ def _version(name: str) -> str:
         return "-"
 
 
+RECORD = "pages.json"
+"""Which key each cached page had in the last complete build (see `PageCache.written`)."""
+
+
 class PageCache:
     """Finished HTML by page key; remembers which keys this build used, to prune the rest."""
 
     def __init__(self, folder: Path, shared: str) -> None:
         self.folder = folder
         self.shared = shared
-        self.used: set[str] = set()
+        self.used: set[str] = {RECORD}
+        self.keys: dict[str, str] = {}
+        """Page source path → key, for this build."""
+        self.previous = _read_record(folder / RECORD)
+
+    def written(self, src_uri: str, key: str) -> bool:
+        """Whether the last complete build wrote this very page (same key) and its cache entry
+        is still there: in a kept site folder its HTML need not be rendered nor written."""
+        if self.previous.get(src_uri) != key or not (self.folder / f"{key}.html").is_file():
+            return False
+        self.remember(src_uri, key)
+        self.used.add(f"{key}.html")
+        return True
+
+    def remember(self, src_uri: str, key: str) -> None:
+        self.keys[src_uri] = key
+
+    def save_record(self) -> None:
+        """After a build: the keys of its pages, for the next build's `written`."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temp = self.folder / f".{RECORD}.{uuid.uuid4().hex[:8]}.tmp"
+        temp.write_text(json.dumps(self.keys, sort_keys=True), encoding="utf-8")
+        os.replace(temp, self.folder / RECORD)
 
     def key(self, src_uri: str, source: str) -> str:
         digest = hashlib.sha256(self.shared.encode())
@@ -94,6 +121,14 @@ class PageCache:
         for entry in os.scandir(self.folder):
             if entry.name not in self.used:
                 Path(entry.path).unlink(missing_ok=True)
+
+
+def _read_record(path: Path) -> dict[str, str]:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 class MarkdownMemo:

@@ -9,6 +9,7 @@ import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import jinja2
@@ -60,6 +61,15 @@ _env = jinja2.Environment(
     autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
+
+
+def keep_compiled_templates(folder: Path) -> None:
+    """Keep the templates' compiled code in `folder` (Jinja checks each against its source),
+    so that a rebuild in a new process does not compile them again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+
+
 _env.filters["duration"] = format_duration
 _env.filters["iso_duration"] = iso_duration
 _env.filters["date_ja"] = format_date_ja
