@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -237,16 +238,50 @@ class ClipportalPlugin(BasePlugin[ClipportalConfig]):  # type: ignore[no-untyped
         _relative_404(Path(config.site_dir) / "404.html")
         if self.settings is not None and self.settings.offline:
             mkdocs_offline.post_build(config, self._current.clips, self.settings, self.paths)
+        if self.serving:  # the preview reloads at once; its search catches up seconds later
+            _index_in_background(Path(config.site_dir), self.settings or Settings())
+            return
         try:
             index_site(Path(config.site_dir), self.settings or Settings())
         except ClipportalError as exc:
             raise PluginError(str(exc)) from exc
+
+    def on_pre_build(self, config: MkDocsConfig) -> None:
+        wait_for_indexing()  # a build removes what it did not write, an index half-written too
+
+    def on_shutdown(self) -> None:
+        wait_for_indexing()
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
         for folder in ("videos", "captions"):
             if (self.root / folder).is_dir():
                 server.watch(str(self.root / folder))
         return server
+
+
+_indexing: list[threading.Thread] = []
+"""The preview's search index being written (`clipportal serve`): each rebuild has a new
+plugin object, so it is kept here for the next build to wait for."""
+
+
+def _index_in_background(site: Path, settings: Settings) -> None:
+    """Pagefind over the whole preview (about 4 s at 1,000 clips) after the pages are served,
+    so that a saved edit shows in the browser without waiting for it."""
+
+    def index() -> None:
+        try:
+            index_site(site, settings)
+        except ClipportalError as exc:
+            log.warning("the preview's search was not updated: %s", exc)
+
+    thread = threading.Thread(target=index, name="clipportal-search-index", daemon=True)
+    thread.start()
+    _indexing.append(thread)
+
+
+def wait_for_indexing() -> None:
+    while _indexing:
+        _indexing.pop().join()
 
 
 _ROOT_URL = re.compile(r'((?:href|src|action)=")/(?!/)')
