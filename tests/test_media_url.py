@@ -51,9 +51,9 @@ def test_without_media_url_media_stays_relative() -> None:
     assert media and all(u.startswith(("../../media/", "media/")) for u in media), media
 
 
-def test_media_url_is_read_with_a_trailing_slash_and_turns_offline_saving_off() -> None:
-    settings = settings_from_mapping({"media_url": "https://cdn.example.jp/p", "offline": True})
-    assert settings.media_url == "https://cdn.example.jp/p/" and settings.offline is False
+def test_media_url_is_read_with_a_trailing_slash_and_keeps_offline_saving() -> None:
+    settings = settings_from_mapping({"media_url": "https://cdn.example.jp/p"})
+    assert settings.media_url == "https://cdn.example.jp/p/" and settings.offline is True
     assert settings_from_mapping({}).media_url == ""
 
 

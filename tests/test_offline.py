@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
-from test_pages import FULL, MINIMAL, SETTINGS, TOPIC
+from test_pages import FULL, MEDIA_SETTINGS, MEDIA_URL, MINIMAL, SETTINGS, TOPIC
 
 from clipportal.errors import CatalogError
 from clipportal.settings import settings_from_mapping
@@ -17,6 +18,7 @@ from clipportal.site.offline import (
     clip_context,
     clip_files,
     clip_version,
+    clips_json,
     head_links,
     pick_rendition,
     png_icon,
@@ -61,6 +63,28 @@ def test_the_version_follows_the_media_paths() -> None:
              for f in files]
     assert clip_version(files) == clip_version(list(reversed(files)))
     assert clip_version(files) != clip_version(moved)
+
+
+def test_with_media_url_clips_json_names_the_media_where_it_is_published(
+        tmp_path: Path) -> None:
+    """The phone saves (and the worker answers) the media under its absolute URLs; the page
+    stays site-relative, and the version is the same as without media_url."""
+    urls = {FULL.clip.slug: "clips/goal-setting-basics/"}
+    entry = clips_json([FULL], MEDIA_SETTINGS, tmp_path, urls)["clips"][FULL.clip.slug]
+    plain = clips_json([FULL], SETTINGS, tmp_path, urls)["clips"][FULL.clip.slug]
+    assert entry["video"] == MEDIA_URL + "goal-setting-basics/0123456789/360p.mp4"
+    assert [f for f, _ in entry["files"][:-1]] == [
+        MEDIA_URL + f.removeprefix("media/") for f, _ in plain["files"][:-1]]
+    assert entry["files"][-1] == plain["files"][-1] and entry["page"] == plain["page"]
+    assert entry["version"] == plain["version"]
+    assert MEDIA_SETTINGS.offline and clip_context(FULL, MEDIA_SETTINGS) is not None
+
+
+def test_the_worker_knows_where_the_media_is_published() -> None:
+    assert 'var CP_MEDIA = "";' in worker_script("v1", [], [""])
+    script = worker_script("v1", [], [""], "", MEDIA_URL)
+    assert f'var CP_MEDIA = "{MEDIA_URL}";' in script
+    assert "CP_MEDIA" in script.split("*/", 2)[-1]
 
 
 def test_the_clip_button_shows_the_size_before_saving() -> None:

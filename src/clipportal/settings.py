@@ -362,6 +362,4 @@ def settings_from_mapping(mapping: Mapping[str, Any], source: str = "mkdocs.yml"
                 values[name] = value
     if problems:
         raise CatalogError(problems)
-    if values.get("media_url"):  # the service worker saves same-origin files only
-        values["offline"] = False
     return Settings(**values)

@@ -74,4 +74,4 @@ def post_build(config: MkDocsConfig, clips: Sequence[PreparedClip], settings: Se
              paths.page_url(SEARCH_PAGE), paths.page_url(OFFLINE_PAGE), unsaved]
     manifest = web_manifest(config.site_name, colour(config), settings.language)
     write_outputs(site_dir, clips_json(clips, settings, site_dir, page_urls), manifest, pages,
-                  unsaved)
+                  unsaved, settings.media_url)

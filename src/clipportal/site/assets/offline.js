@@ -1,7 +1,8 @@
 /* clipportal: offline viewing (issue 12). Every page loads this (deferred); the service worker
    imports it too, so the page and the worker read the same storage.
 
-   Storage (Cache Storage, this origin only):
+   Storage (Cache Storage of this site's origin; with `media_url` the media files are kept
+   under their absolute URLs on the media host, which the worker answers for):
    - "cp-files": each saved file as chunks of 1 MiB under URL?cp=0, URL?cp=1 … and a record
      URL?cp=meta ({size, type, received, done}). Chunks let a lost download resume with a
      Range request from the last whole chunk, and let the worker answer a player's Range
@@ -73,7 +74,9 @@
     var metaKey = url + "?cp=meta", meta = opts.fresh ? null : await getJSON(FILES, metaKey);
     if (meta && meta.done) { opts.onBytes(meta.size); return meta.size; }
     var received = meta ? meta.received : 0;
-    var res = await fetch(url, { signal: opts.signal, cache: "no-store",
+    /* mode cors: with `media_url` the file is on another origin, which must allow it (CORS);
+       its Content-Range may be hidden from us, so the size also comes from Content-Length */
+    var res = await fetch(url, { signal: opts.signal, cache: "no-store", mode: "cors",
       headers: received ? { Range: "bytes=" + received + "-" } : {} });
     if (!res.ok) throw new Error("HTTP " + res.status);
     if (res.status !== 206) received = 0;  /* the server sent it all: start again */

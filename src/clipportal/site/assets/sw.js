@@ -1,6 +1,7 @@
 /* clipportal service worker (offline viewing, issue 12). The build prepends CP_VERSION,
-   CP_ASSETS and CP_PAGES (site-relative paths). It lives at the site root, so its scope is the whole site
-   wherever the site is served (a sub-path included).
+   CP_ASSETS and CP_PAGES (site-relative paths), CP_UNSAVED and CP_MEDIA (`media_url`, or ''
+   when the media sits beside the pages). It lives at the site root, so its scope is the whole
+   site wherever the site is served (a sub-path included).
 
    - The app shell (CSS, scripts, icons; home, topics, search, 保存済み, the clip list) is
      precached in a cache named after the build's version once the viewer saves a first clip
@@ -10,8 +11,11 @@
      comes from saved clips (assets/offline.js stores them as chunks), then from the caches.
    - A saved file is answered from its chunks, honouring Range with 206 + Content-Range and
      reading only the chunks the range covers, so a phone can seek without loading a whole
-     video into memory. */
-/* global CP_VERSION, CP_ASSETS, CP_PAGES, CP_UNSAVED */
+     video into memory.
+   - With `media_url`, the media lives on another origin. The worker sees the page's requests
+     there too: a saved file is answered from storage under its absolute URL, the same way;
+     anything else goes to that origin exactly as the page asked it. */
+/* global CP_VERSION, CP_ASSETS, CP_PAGES, CP_UNSAVED, CP_MEDIA */
 importScripts("assets/offline.js");
 
 var store = self.cpOffline;
@@ -55,8 +59,12 @@ self.addEventListener("message", function (event) {
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET" || request.url.indexOf(ROOT) !== 0) return;
-  event.respondWith(request.mode === "navigate" ? page(request) : file(request));
+  if (request.method !== "GET") return;
+  if (request.url.indexOf(ROOT) === 0) {
+    event.respondWith(request.mode === "navigate" ? page(request) : file(request));
+  } else if (CP_MEDIA && request.url.indexOf(CP_MEDIA) === 0) {
+    event.respondWith(media(request));
+  }
 });
 
 function bare(url) {
@@ -123,4 +131,14 @@ async function file(request) {
   } catch (err) {
     return (await fromCaches(url)) || Response.error();
   }
+}
+
+/* Media at `media_url` (another origin): saved files from storage, with Range as above. The
+   answer is made here, so it is readable by the page whatever the mode of the request (the
+   player and its tracks ask with CORS, `crossorigin`; pictures without). Anything else goes
+   to the media host as the page asked it, its mode, credentials and Range unchanged; offline
+   it fails as it would without a worker (the page then says the clip is not saved). */
+async function media(request) {
+  var saved = request.cache === "no-store" ? null : await store.respond(bare(request.url), request.headers.get("Range"));
+  return saved || fetch(request);
 }
