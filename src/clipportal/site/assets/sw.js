@@ -32,10 +32,15 @@ function precacheShell() {
   });
 }
 
+/* A new version waits until no page of the portal is open (no skipWaiting). Taking over at
+   once deadlocked: its activation waits for the old worker's answers still being streamed
+   (a saved video the open page has not finished reading), and the next page load waits for
+   the activation; offline, that load never ended. Pages are network-first anyway, so an
+   online viewer sees a new build at once; offline, the old worker serves what it stored. */
 self.addEventListener("install", function (event) {
   event.waitUntil(store.listClips().then(function (saved) {
     return saved.length ? precacheShell() : null;
-  }).then(function () { return self.skipWaiting(); }));
+  }));
 });
 
 self.addEventListener("activate", function (event) {
@@ -87,14 +92,26 @@ async function fromCaches(url) {
 }
 
 /* Pages: the network first (and keep a copy of every page read online); offline, a saved
-   clip page, then a copy, then a short page that says why nothing can be shown. */
+   clip page, then a copy, then a short page that says why nothing can be shown. Between
+   stations a request can hang with no answer and no error: after NETWORK_WAIT a stored copy
+   is shown instead, and the network keeps the last word only when nothing is stored. */
+var NETWORK_WAIT = 4000;
+
 async function page(request) {
+  var url = bare(request.url);
+  var network = fetch(request).then(function (r) { return remember(RUNTIME, url, r); });
+  network.catch(function () {});
+  var slow = new Promise(function (resolve) { setTimeout(resolve, NETWORK_WAIT, null); });
   try {
-    return await remember(RUNTIME, bare(request.url), await fetch(request));
+    var answer = await Promise.race([network, slow]);
+    return answer || (await stored(url)) || (await network);
   } catch (err) {
-    var url = bare(request.url);
-    return (await store.respond(url, null)) || (await fromCaches(url)) || offlinePage(url);
+    return (await stored(url)) || offlinePage(url);
   }
+}
+
+async function stored(url) {
+  return (await store.respond(url, null)) || (await fromCaches(url));
 }
 
 /* The portal's own page for it (offline/unsaved/, precached with the shell: the theme's CSS
