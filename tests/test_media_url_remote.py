@@ -35,6 +35,9 @@ def test_a_fresh_checkout_takes_published_entries_without_encoding(tmp_path: Pat
         assert list(media.glob("flow/*/manifest.json"))
         second = tmp_path / "second"
         shutil.copytree(first, second, ignore=shutil.ignore_patterns("build"))
+        # a CI matrix is sized by what is missing: what is online is not
+        listed = run_cli("encode", "--list-missing", str(second), env=env)
+        assert listed.returncode == 0 and listed.stdout.strip() == "", listed.stdout
         log.unlink()
         REQUESTS.clear()
         built = run_cli("build", str(second), env=env)
@@ -46,6 +49,8 @@ def test_a_fresh_checkout_takes_published_entries_without_encoding(tmp_path: Pat
         assert not list((second / "build" / "media").glob("flow/*/*.mp4"))
 
         tiny_clip(second / "videos" / "flow.mp4", seconds=3.0)  # not online yet: encoded
+        listed = run_cli("encode", "--list-missing", str(second), env=env)
+        assert listed.stdout.split()[1:] == ["flow"], listed.stdout
         again = run_cli("build", str(second), env=env)
         assert again.returncode == 0, again.stderr
         assert "libx264" in log.read_text()

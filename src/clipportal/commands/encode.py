@@ -9,6 +9,7 @@ from pathlib import Path
 from clipportal.catalog.clips import Catalog, load_catalog
 from clipportal.media.cache import MediaCache
 from clipportal.media.ffmpeg_runner import ffmpeg_version
+from clipportal.media.remote import fetch_manifests
 from clipportal.media.shards import Shard
 from clipportal.pipeline import Prepared, Reporter, media_jobs, prepare
 from clipportal.settings import Settings, load_settings
@@ -31,9 +32,17 @@ def encode_shard(root: Path, shard: Shard, jobs: int | None, reporter: Reporter)
 
 
 def missing_jobs(root: Path) -> list[tuple[str, str]]:
-    """(key, slug) of every clip with no complete cache entry, in catalog order."""
+    """(key, slug) of every clip with no complete cache entry, in catalog order. With
+    `media_url`, a clip whose entry is published there already is not missing: the build
+    reads its manifest and encodes nothing (a matrix sized without this encoded them again)."""
     settings = load_settings(root)
     catalog = load_catalog(root, settings)
     cache = MediaCache(root / "build" / "cache")
     keys = job_keys(root, settings, catalog)
-    return [(keys[c.slug], c.slug) for c in catalog.clips if cache.lookup(keys[c.slug]) is None]
+    missing = [(keys[c.slug], c.slug) for c in catalog.clips
+               if cache.lookup(keys[c.slug]) is None]
+    if not settings.media_url or not missing:
+        return missing
+    online = set(fetch_manifests(settings.media_url,
+                                 [(slug, key) for key, slug in missing]))
+    return [(key, slug) for key, slug in missing if slug not in online]
