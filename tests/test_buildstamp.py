@@ -19,10 +19,11 @@ WARNING = Problem("videos/a.yml", "the description is the placeholder", "write o
 def built(root: Path, extra: tuple[str, ...] = ()) -> Path:
     """A project whose last build succeeded (its site carries the marker)."""
     for name in ("videos/a.yml", "videos/a.mp4", "captions/a.ja.srt", "docs/about.md",
-                 "media/長い動画.mov"):
+                 "media/長い動画.mov", "overrides/main.html"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(f"{name}\n", encoding="utf-8")
-    (root / "mkdocs.yml").write_text("site_name: テスト\n", encoding="utf-8")
+    (root / "mkdocs.yml").write_text("site_name: テスト\ntheme:\n  name: material\n"
+                                     "  custom_dir: overrides\n", encoding="utf-8")
     site = root / "build" / "site"
     site.mkdir(parents=True, exist_ok=True)
     (site / MARKER).write_text("abc\n", encoding="ascii")
@@ -38,7 +39,8 @@ def test_nothing_changed_gives_the_last_builds_problems(tmp_path: Path) -> None:
 @pytest.mark.parametrize("change", [
     "edit videos/a.yml", "edit captions/a.ja.srt", "edit docs/about.md", "edit mkdocs.yml",
     "add captions/a.en.srt", "add docs/guide/使い方.md", "remove videos/a.mp4",
-    "edit media/長い動画.mov", "same size and time", "marker", "site moved", "forgotten",
+    "edit media/長い動画.mov", "edit overrides/main.html", "same size and time", "marker",
+    "site moved", "forgotten",
 ])
 def test_any_change_means_a_build(tmp_path: Path, change: str) -> None:
     site = built(tmp_path, extra=("media/長い動画.mov",))

@@ -57,6 +57,13 @@ def test_every_input_of_the_site_step_changes_it(tmp_path: Path) -> None:
     assert changed()
     (root / "mkdocs.yml").write_text("site_name: 変更\n", encoding="utf-8")
     assert changed()
+    (root / "mkdocs.yml").write_text("site_name: 変更\ntheme:\n  custom_dir: overrides\n",
+                                     encoding="utf-8")
+    assert changed()
+    (root / "overrides").mkdir()
+    (root / "overrides" / "main.html").write_text("{% extends 'base.html' %}\n",
+                                                  encoding="utf-8")
+    assert changed()  # a template override shapes every page
 
 
 def test_a_site_is_up_to_date_only_once_marked_with_the_same_fingerprint(

@@ -315,6 +315,22 @@ def read_site_dir(project: Path) -> Path:
                                             else "site"))
 
 
+def source_folders(project: Path) -> list[Path]:
+    """The folders of hand-written site sources that mkdocs.yml names: `docs_dir` (default
+    docs/) and the theme's `custom_dir` (template overrides), when given. Every file in them
+    shapes the site."""
+    try:
+        config = _read_config(project / "mkdocs.yml")
+    except CatalogError:
+        config = {}
+    docs = config.get("docs_dir")
+    theme = config.get("theme")
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    names = [docs if isinstance(docs, str) and docs else "docs"]
+    names += [custom] if isinstance(custom, str) and custom else []
+    return [project / name for name in names]
+
+
 def _find_plugin(plugins: Any) -> dict[str, Any]:
     entries = plugins.items() if isinstance(plugins, dict) else (
         (next(iter(p.items())) if isinstance(p, dict) and p else (p, {})) for p in plugins

@@ -3,8 +3,9 @@
 A no-op `clipportal build` otherwise reads and checks every clip file and caption, looks up
 every media entry and hashes the site's inputs before it can say so: at 1,000 clips that was
 about 3 s of a build that changes nothing. After each successful build this records the size,
-times and inode of every input file (videos/, captions/, docs/, mkdocs.yml, the clip videos
-named elsewhere in the project, clipportal's own files), which ffmpeg and which versions of
+times and inode of every input file (videos/, captions/, docs/ and the theme's
+override folder, mkdocs.yml, the clip videos named elsewhere in the project, clipportal's own
+files), which ffmpeg and which versions of
 the site tools were used, and the problems the build reported. The next build compares
 `stat` results only; if all are equal and the site still carries the same build marker, it
 prints the same problems again and stops. Any difference, and any doubt (a missing or
@@ -24,11 +25,13 @@ from pathlib import Path
 
 from clipportal import __version__
 from clipportal.errors import Problem
+from clipportal.settings import source_folders
 
 STAMP_FILE = Path("build") / "inputs.json"
 FORMAT = 1
-WATCHED = ("videos", "captions", "docs")
-"""Project folders whose every file is an input (their listing too: a new file counts)."""
+WATCHED = ("videos", "captions")
+"""Project folders whose every file is an input (their listing too: a new file counts), with
+the docs and theme override folders mkdocs.yml names (`settings.source_folders`)."""
 TOOLS = ("mkdocs", "mkdocs-material", "pymdown-extensions", "markdown", "jinja2", "pagefind",
          "pagefind-bin-extended", "pyyaml", "av")
 PACKAGE = Path(__file__).parent.parent
@@ -82,7 +85,7 @@ def _stamp(root: Path, extra: Iterable[Path]) -> str:
     files = [root / "mkdocs.yml", *extra]
     for path in files:
         digest.update(b"\0" + str(path).encode() + b"\0" + _stat_line(path))
-    for folder in [*(root / name for name in WATCHED), PACKAGE]:
+    for folder in [*(root / name for name in WATCHED), *source_folders(root), PACKAGE]:
         for entry in _walk(folder):
             digest.update(b"\0" + entry.path.encode("utf-8", "surrogateescape") + b"\0"
                           + _stat_line(entry))

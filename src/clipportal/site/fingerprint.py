@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 
 from clipportal.pipeline import Prepared
-from clipportal.settings import Settings
+from clipportal.settings import Settings, source_folders
 
 FINGERPRINT_FILE = ".clipportal-build"
 PACKAGE = Path(__file__).parent.parent
@@ -33,9 +33,10 @@ def site_fingerprint(root: Path, prepared: Prepared, settings: Settings) -> str:
 
 
 def input_files(root: Path) -> list[Path]:
-    """The project and package files every page depends on."""
+    """The project and package files every page depends on: mkdocs.yml, the docs and theme
+    override folders it names, and clipportal itself."""
     files = [root / "mkdocs.yml"] if (root / "mkdocs.yml").is_file() else []
-    for folder in (root / "docs", PACKAGE):
+    for folder in (*source_folders(root), PACKAGE):
         files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in
                         p.parts) if folder.is_dir() else []
     return files
