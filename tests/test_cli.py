@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 from pathlib import Path
 
@@ -87,6 +88,7 @@ def test_build_summary_says_whether_media_was_encoded_or_cached(tmp_path: Path) 
     row = next(line for line in first.stderr.splitlines() if line.startswith("│ good "))
     cells = [cell.strip() for cell in row.strip("│ ").split("│")]
     assert cells[1] == "encoded" and float(cells[2]) > 0
+    os.utime(root / "videos" / "good.yml")  # touched: not skipped by the build stamp
     again = run_cli("build", str(root), env=wide)
     row = next(line for line in again.stderr.splitlines() if line.startswith("│ good "))
     assert [cell.strip() for cell in row.strip("│ ").split("│")][1:3] == ["cached", "-"]
