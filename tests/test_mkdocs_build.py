@@ -86,3 +86,27 @@ def test_a_portal_without_clips_builds_its_pages_and_search(tmp_path: Path) -> N
     assert (site / "topics" / "goal-setting" / "index.html").is_file()
     assert (site / "search" / "index.html").is_file() and (site / "pagefind").is_dir()
     assert 'href="/' not in (site / "404.html").read_text(encoding="utf-8")
+
+
+def test_the_preview_watches_the_theme_overrides_and_the_clips(tmp_path: Path) -> None:
+    """A saved template override is an input of every page (see `settings.source_folders`),
+    so `clipportal serve` rebuilds on it, as on docs/, videos/, captions/ and mkdocs.yml."""
+    from test_mkdocs_plugin import configured
+
+    from clipportal.site.mkdocs_build import _watch
+
+    for folder in ("docs", "videos", "captions", "overrides"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: テスト\ntheme:\n  name: material\n  language: ja\n  custom_dir: overrides\n"
+        "plugins:\n  - clipportal\n", encoding="utf-8")
+    config, _ = configured(tmp_path)
+    watched: list[Path] = []
+
+    class Watcher:  # the live-reload server's side of `watch`, recorded
+        def watch(self, path: str) -> None:
+            watched.append(Path(path).resolve())
+
+    _watch(Watcher(), config, lambda: None)  # type: ignore[arg-type]
+    assert {tmp_path.resolve() / name for name in ("docs", "videos", "captions", "overrides",
+                                                   "mkdocs.yml")} <= set(watched)

@@ -227,10 +227,12 @@ class _Preview:
 
 def _watch(server: PreviewServer, config: MkDocsConfig, builder: Callable[[], None]) -> None:
     """What `mkdocs serve` watches: docs/, mkdocs.yml, and what plugins add (videos/,
-    captions/)."""
+    captions/); and the theme's override folder (`custom_dir`), an input of every page."""
     server.watch(config.docs_dir)
     if config.config_file_path:
         server.watch(config.config_file_path)
+    if config.theme.custom_dir:
+        server.watch(config.theme.custom_dir)
     config.plugins.on_serve(server, config=config, builder=builder)
     for item in config.watch:
         server.watch(item)
