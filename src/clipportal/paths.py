@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -33,6 +34,15 @@ def resolve_inside(root: Path, relative: str) -> Path | None:
     real_root = root.resolve()
     candidate = (real_root / pure).resolve()
     return candidate if candidate.is_relative_to(real_root) else None
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write beside `path` under a temporary name, then rename: a killed build or a parallel
+    writer never leaves a half-written file (the folder is made if need be)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)
 
 
 def real_path(path: Path) -> Path:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from clipportal.captions.parse import CaptionTrack, Cue
 from clipportal.errors import Problem
+from clipportal.paths import write_text_atomically
 
 MEMO_FILE = Path("build") / "caption-memo.json"
 PACKAGE = Path(__file__).parent.parent
@@ -59,10 +58,7 @@ class CaptionMemo:
         return str(entry["text"])
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        temp.write_text(json.dumps(self.used, ensure_ascii=False), encoding="utf-8")
-        os.replace(temp, self.path)
+        write_text_atomically(self.path, json.dumps(self.used, ensure_ascii=False))
 
     def _key(self, data: bytes, parts: tuple[Any, ...]) -> str:
         digest = hashlib.sha256(self.salt.encode())

@@ -18,13 +18,13 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 from clipportal import __version__
 from clipportal.errors import Problem
+from clipportal.paths import write_text_atomically
 from clipportal.settings import source_folders
 
 STAMP_FILE = Path("build") / "inputs.json"
@@ -65,11 +65,7 @@ def record_build(root: Path, site: Path, marker_file: str, extra: Iterable[str],
               "marker": marker, "extra": names,
               "stamp": _stamp(root, [root / n for n in names]),
               "problems": [asdict(p) for p in problems]}
-    path = root / STAMP_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    temp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    os.replace(temp, path)
+    write_text_atomically(root / STAMP_FILE, json.dumps(record, ensure_ascii=False))
 
 
 def forget_build(root: Path) -> None:

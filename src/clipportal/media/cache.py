@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from clipportal.media.lock import try_lock, unlock
 from clipportal.media.manifest import MANIFEST_FILE, Manifest
+from clipportal.paths import write_text_atomically
 
 MANIFEST = MANIFEST_FILE
 _HASH_MEMO = "source-hashes.json"
@@ -164,10 +165,7 @@ class MediaCache:
     def save_memo(self) -> None:
         if self._memo is None:
             return
-        self.root.mkdir(parents=True, exist_ok=True)
-        temp = self._memo_path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
-        temp.write_text(json.dumps(self._memo, indent=0), encoding="utf-8")
-        os.replace(temp, self._memo_path)
+        write_text_atomically(self._memo_path, json.dumps(self._memo, indent=0))
 
 
 def _lease_path(staging: Path) -> Path:

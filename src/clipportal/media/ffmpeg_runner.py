@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from clipportal.errors import MediaError, Problem, ToolMissingError
+from clipportal.paths import write_text_atomically
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[float], None]
@@ -109,10 +110,7 @@ def _read_memo(path: Path) -> dict[str, str]:
 def _write_memo(path: Path, memo: dict[str, str]) -> None:
     """Atomic, so parallel jobs and killed builds never leave a half-written memo."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        temp.write_text(json.dumps(memo, indent=0), encoding="utf-8")
-        os.replace(temp, path)
+        write_text_atomically(path, json.dumps(memo, indent=0))
     except OSError:
         log.debug("cannot write %s", path, exc_info=True)
 

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from clipportal.media.manifest import MANIFEST_FILE
+from clipportal.paths import write_text_atomically
 from clipportal.pipeline import MEDIA_PREFIX, Prepared
 
 MEDIA_FOLDER = Path("build") / "media"
@@ -52,8 +53,5 @@ def _write(target: Path, content: str) -> int:
     data = content.encode("utf-8")
     if target.is_file() and target.stat().st_size == len(data):
         return 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(target.name + ".tmp")
-    temp.write_bytes(data)
-    os.replace(temp, target)  # a half-written track is never uploaded
+    write_text_atomically(target, content)  # a half-written track is never uploaded
     return 1

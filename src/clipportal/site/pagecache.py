@@ -20,10 +20,10 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import uuid
 from pathlib import Path
 
 from clipportal import __version__
+from clipportal.paths import write_text_atomically
 from clipportal.site.fingerprint import PACKAGE, input_files
 
 CACHE_FOLDER = Path("build") / "page-cache"
@@ -88,10 +88,7 @@ class PageCache:
 
     def save_record(self) -> None:
         """After a build: the keys of its pages, for the next build's `written`."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        temp = self.folder / f".{RECORD}.{uuid.uuid4().hex[:8]}.tmp"
-        temp.write_text(json.dumps(self.keys, sort_keys=True), encoding="utf-8")
-        os.replace(temp, self.folder / RECORD)
+        write_text_atomically(self.folder / RECORD, json.dumps(self.keys, sort_keys=True))
 
     def key(self, src_uri: str, source: str) -> str:
         digest = hashlib.sha256(self.shared.encode())
@@ -108,10 +105,7 @@ class PageCache:
 
     def put(self, key: str, text: str, suffix: str = ".html") -> None:
         """Written under a temporary name and renamed: a killed build leaves no half page."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        temp = self.folder / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, self.folder / f"{key}{suffix}")
+        write_text_atomically(self.folder / f"{key}{suffix}", text)
         self.used.add(f"{key}{suffix}")
 
     def prune(self) -> None:
