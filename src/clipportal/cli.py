@@ -329,18 +329,18 @@ def _check(root: Path, strict: bool) -> int:
 
 
 def _build(root: Path, jobs: int | None, strict: bool, scheduler: str | None) -> int:
-    from clipportal.commands.buildstamp import forget_build
+    from clipportal.commands.buildstamp import forget_build, unchanged_build
     from clipportal.media.lock import build_lock
     from clipportal.settings import read_site_dir
 
     started = time.monotonic()
     with build_lock(root / "build"):
-        unchanged = _unchanged_build(root)
+        site = read_site_dir(root)
+        unchanged = unchanged_build(root, site)
         if unchanged is not None:
             print_problems(unchanged)
             if strict and unchanged:
                 return EXIT_ERRORS
-            site = read_site_dir(root)
             print(f"clipportal build: nothing changed since the last build; the site in "
                   f"{_shown(root, str(site))}/ is up to date "
                   f"({time.monotonic() - started:.1f} s).", file=sys.stderr)
@@ -370,16 +370,6 @@ def _full_build(root: Path, jobs: int | None, strict: bool, scheduler: str | Non
     record_build(root, site, FINGERPRINT_FILE, _inputs_elsewhere(prepared), prepared.problems)
     print_summary(prepared, reporter, time.monotonic() - started, site, root)
     return EXIT_OK
-
-
-def _unchanged_build(root: Path) -> list[Problem] | None:
-    from clipportal.commands.buildstamp import unchanged_build
-    from clipportal.settings import read_site_dir
-
-    try:
-        return unchanged_build(root, read_site_dir(root))
-    except ClipportalError:  # mkdocs.yml unreadable: the full build reports it
-        return None
 
 
 def _inputs_elsewhere(prepared: Prepared) -> list[str]:

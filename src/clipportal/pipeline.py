@@ -183,15 +183,14 @@ def _run_all(media_jobs: list[MediaJob], root: Path, cache: MediaCache, jobs: in
             done[job.slug] = found
     if not missing:
         return done
-    with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
-        try:
-            futures = {job.slug: pool.submit(_run_one, job, root, cache, reporter)
-                       for job in missing}
-            return {**done, **{slug: _outcome(future, reporter, slug)
-                               for slug, future in futures.items()}}
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    pool = ThreadPoolExecutor(max_workers=jobs or default_jobs())
+    try:
+        futures = {job.slug: pool.submit(_run_one, job, root, cache, reporter)
+                   for job in missing}
+        return {**done, **{slug: _outcome(future, reporter, slug)
+                           for slug, future in futures.items()}}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_one(job: MediaJob, root: Path, cache: MediaCache,
