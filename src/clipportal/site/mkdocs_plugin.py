@@ -71,8 +71,9 @@ CACHED_TEMPLATE = "clipportal-cached.html"
 """An (empty) template for pages whose HTML is kept from the last build."""
 CACHED_KINDS = {"clip", "topic"}
 CACHED_FOLDERS = ("clips/", "topics/")
-JINJA_CACHE = Path("build") / "templates-compiled"
 """Where pages of those kinds are (pages.PagePaths)."""
+JINJA_CACHE = Path("build") / "templates-compiled"
+"""The theme's and clipportal's templates, compiled (Jinja checks each against its source)."""
 HTML_KINDS = {"clip", "topic", "search", "offline"}
 """Generated pages whose Markdown is finished HTML already: MkDocs' Markdown pass would only
 parse it and give it back (at 1,000 clips that pass was half of a first build), so their HTML
