@@ -209,6 +209,11 @@ def assert_styled_fallback(page: Any, server: str) -> None:
     assert looks == {"header": looks["header"], "border": "4px",
                      "saved": server + "offline/"}, looks
     assert looks["header"] not in ("", "rgba(0, 0, 0, 0)"), looks
+    # the link drawn as a button: its words in the button's colour, not the theme's link
+    # colour, which is the button's background (the words were invisible)
+    colours = page.locator("a.cp-button--primary").evaluate(
+        "a => [getComputedStyle(a).color, getComputedStyle(a).backgroundColor]")
+    assert colours[0] != colours[1], colours
     assert axe_problems(page) == []
     page.locator("a.cp-button--primary").click()
     page.wait_for_url(server + "offline/")
